@@ -1,0 +1,48 @@
+# Two commands do all set-up on a fresh machine with Python >= 3.10 and make:
+#   make lab   - create .venv if missing, install, open JupyterLab on the course
+#   make test  - create .venv if missing, install, run every test layer
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.kit-installed
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+LAB_ARGS ?=
+PYTEST_ARGS ?=
+
+.PHONY: install lab test lint bench html slides release doctor clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	$(PY) -m kit fonts
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+lab: install
+	$(PY) -m jupyterlab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+
+lint: install
+	$(PY) -m ruff check .
+
+# Layers: (a) unit tests and doctests of kit/, (b) every notebook in notebooks/ and
+# solutions/ executed with nbval, (c) the nbgrader course checks, (d) real-browser tests.
+test: install lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install
+	$(PY) bench/run_all.py
+
+html: install
+	$(PY) -m kit html
+
+release: install
+	$(PY) -m kit release
+
+doctor: install
+	$(PY) -m kit doctor
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

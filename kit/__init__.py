@@ -1,0 +1,31 @@
+"""Training kit for Chinese e-commerce customer-service chat.
+
+The public API is re-exported here and imported lazily on first use, so that
+``import kit`` stays fast (pandas, matplotlib and ipywidgets load only when needed).
+
+>>> import kit
+>>> "load_dialogues" in dir(kit)
+True
+"""
+
+from importlib import import_module
+
+_EXPORTS: dict[str, str] = {
+    "dataset_path": "kit.datasets",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    try:
+        module = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'kit' has no attribute {name!r}") from None
+    value = getattr(import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
