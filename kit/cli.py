@@ -26,6 +26,14 @@ def _fonts(args: argparse.Namespace) -> int:
     return 0
 
 
+def _html(args: argparse.Namespace) -> int:
+    from kit.publish import render_html
+
+    for path in render_html():
+        print(path)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="kit", description="电商客服培训工具包 / CS training kit")
@@ -37,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("fonts", help="prepare the bundled Chinese fonts for matplotlib (once)")
     p.set_defaults(handler=_fonts)
+
+    p = sub.add_parser("html", help="render the executed course to static HTML in build/html")
+    p.set_defaults(handler=_html)
     return parser
 
 
