@@ -22,7 +22,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 lab: install
-	$(PY) -m jupyterlab $(ROOT_FLAG) $(LAB_ARGS) notebooks/00_start_here.ipynb
+	$(PY) -m jupyterlab $(ROOT_FLAG) --ServerApp.root_dir="$(CURDIR)" \
+	  --LabApp.default_url=/lab/tree/notebooks/00_start_here.ipynb $(LAB_ARGS)
 
 lint: install
 	$(PY) -m ruff check .
