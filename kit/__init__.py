@@ -12,6 +12,15 @@ from importlib import import_module
 
 _EXPORTS: dict[str, str] = {
     "dataset_path": "kit.datasets",
+    "load_dialogues": "kit.dialogues",
+    "DialogueFormatError": "kit.dialogues",
+    "NaiveTimestampWarning": "kit.dialogues",
+    "LoadResult": "kit.dialogues",
+    "response_rounds": "kit.metrics",
+    "service_summary": "kit.metrics",
+    "PLATFORM_SERVICE_WINDOW": "kit.metrics",
+    "setup_chinese_fonts": "kit.fonts",
+    "run_checks": "kit.doctor",
 }
 
 __all__ = sorted(_EXPORTS)
