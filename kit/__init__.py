@@ -21,6 +21,10 @@ _EXPORTS: dict[str, str] = {
     "PLATFORM_SERVICE_WINDOW": "kit.metrics",
     "setup_chinese_fonts": "kit.fonts",
     "run_checks": "kit.doctor",
+    "load_course": "kit.grading",
+    "release": "kit.grading",
+    "validate": "kit.grading",
+    "autograde": "kit.grading",
 }
 
 __all__ = sorted(_EXPORTS)

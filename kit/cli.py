@@ -34,6 +34,22 @@ def _html(args: argparse.Namespace) -> int:
     return 0
 
 
+def _release(args: argparse.Namespace) -> int:
+    import sys
+
+    from kit.grading import GradingError, load_course, release
+
+    try:
+        root = load_course(args.course_root).root
+        paths = release(args.assignments or None, course_root=root)
+    except (ValueError, GradingError) as exc:
+        print(f"kit release: {exc}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path.relative_to(root))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="kit", description="电商客服培训工具包 / CS training kit")
@@ -48,6 +64,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("html", help="render the executed course to static HTML in build/html")
     p.set_defaults(handler=_html)
+
+    p = sub.add_parser(
+        "release", help="regenerate exercises/ (student versions) from solutions/ with nbgrader"
+    )
+    p.add_argument("assignments", nargs="*", metavar="ASSIGNMENT", help="default: all of them")
+    p.add_argument("--course-root", help="the nbgrader course folder (default: the repository)")
+    p.set_defaults(handler=_release)
     return parser
 
 
