@@ -1,0 +1,84 @@
+"""Charts: built from the sample corpus, values computed from the data, Chinese renders."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import kit
+from kit import charts
+
+
+@pytest.fixture(scope="module")
+def messages() -> pd.DataFrame:
+    return kit.load_dialogues(kit.dataset_path("dialogues.jsonl"))
+
+
+def _render(fig) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    return [str(w.message) for w in caught]
+
+
+def test_response_time_boxes_hold_each_agents_answered_rounds(messages):
+    fig = charts.response_time_by_agent(messages)
+    assert not [w for w in _render(fig) if "Glyph" in w]
+    ax = fig.axes[0]
+    rounds = kit.response_rounds(messages).dropna(subset=["response_s", "agent_id"])
+    agents = sorted(rounds["agent_id"].unique())
+    assert [t.get_text() for t in ax.get_xticklabels()] == agents
+    medians = [line.get_ydata()[0] for line in ax.lines if line.get_gid() == "median"]
+    expected = rounds.groupby("agent_id")["response_s"].median().sort_index().to_numpy()
+    np.testing.assert_allclose(medians, expected)
+    assert any(np.allclose(line.get_ydata(), 180) for line in ax.lines)
+
+
+def test_reply_rate_heatmap_cells_equal_the_service_summary(messages):
+    fig = charts.reply_rate_by_agent_channel(messages)
+    assert not [w for w in _render(fig) if "Glyph" in w]
+    ax = fig.axes[0]
+    summary = kit.service_summary(messages, by=["agent_id", "channel"]).reset_index()
+    summary = summary.dropna(subset=["agent_id", "channel"])
+    table = summary.pivot(index="agent_id", columns="channel", values="within_3min_rate")
+    np.testing.assert_allclose(ax.images[0].get_array().filled(np.nan), table.to_numpy(float))
+    shown = {t.get_text() for t in ax.texts}
+    assert f"{table.iloc[0].dropna().iloc[0]:.0%}" in shown
+
+
+def test_mood_chart_plots_the_customer_scores_of_one_dialogue(messages):
+    dialogue_id = messages["dialogue_id"].iloc[0]
+    fig = charts.mood_trajectory_chart(messages, dialogue_id)
+    assert not [w for w in _render(fig) if "Glyph" in w]
+    expected = kit.sentiment.mood_trajectory(messages[messages["dialogue_id"] == dialogue_id])
+    np.testing.assert_allclose(fig.axes[0].lines[0].get_ydata(), expected["score"])
+    assert dialogue_id in fig.axes[0].get_title()
+
+
+def test_mood_chart_rejects_an_unknown_dialogue(messages):
+    with pytest.raises(ValueError, match="NOPE"):
+        charts.mood_trajectory_chart(messages, "NOPE")
+
+
+def test_dialogue_overview_has_one_row_per_dialogue(messages):
+    table = charts.dialogue_overview(messages)
+    assert len(table) == messages["dialogue_id"].nunique()
+    one = table.iloc[0]
+    first = kit.service_summary(messages[messages["dialogue_id"] == one["dialogue_id"]])
+    assert one["first_response_s"] == pytest.approx(first["first_response_median_s"].iloc[0],
+                                                    nan_ok=True)
+
+
+def test_scatter_and_csat_charts_use_every_complete_dialogue(messages):
+    table = charts.dialogue_overview(messages)
+    fig = charts.sentiment_vs_response(messages)
+    points = fig.axes[0].collections[0].get_offsets()
+    assert len(points) == len(table.dropna(subset=["mean_response_s", "final_score"]))
+    fig = charts.csat_vs_first_response(messages)
+    rated = table.dropna(subset=["csat", "first_response_s"])
+    labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
+    assert labels == [f"{int(r)}星" for r in sorted(rated["csat"].unique())]
+    assert not [w for w in _render(fig) if "Glyph" in w]
