@@ -25,6 +25,8 @@ _EXPORTS: dict[str, str] = {
     "turning_points": "kit.sentiment",
     "SentimentResult": "kit.sentiment",
     "Cue": "kit.sentiment",
+    "load_persona": "kit.roleplay",
+    "list_personas": "kit.roleplay",
     "setup_chinese_fonts": "kit.fonts",
     "run_checks": "kit.doctor",
     "load_course": "kit.grading",
