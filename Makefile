@@ -39,6 +39,9 @@ bench: install
 html: install
 	$(PY) -m kit html
 
+slides: install
+	$(PY) -m kit slides
+
 release: install
 	$(PY) -m kit release
 

@@ -27,9 +27,10 @@ def _fonts(args: argparse.Namespace) -> int:
 
 
 def _html(args: argparse.Namespace) -> int:
-    from kit.publish import render_html
+    from kit.publish import render_html, render_slides
 
-    for path in render_html():
+    render = render_slides if args.command == "slides" else render_html
+    for path in render():
         print(path)
     return 0
 
@@ -63,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(handler=_fonts)
 
     p = sub.add_parser("html", help="render the executed course to static HTML in build/html")
+    p.set_defaults(handler=_html)
+
+    p = sub.add_parser("slides", help="write offline reveal.js decks of the course to build/slides")
     p.set_defaults(handler=_html)
 
     p = sub.add_parser(

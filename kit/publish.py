@@ -1,8 +1,11 @@
-"""Render the course for reading without Jupyter: executed notebooks as static HTML.
+"""Render the course for reading without Jupyter: static HTML pages and offline slides.
 
 ``make html`` (``kit html``) executes every notebook in ``notebooks/`` in a fresh kernel and
-writes ``build/html/<notebook>.html`` plus an ``index.html`` that links them. The notebooks
-in the repository are never modified: execution happens on an in-memory copy.
+writes ``build/html/<notebook>.html`` plus an ``index.html`` that links them. ``make slides``
+(``kit slides``) writes reveal.js decks to ``build/slides/`` that open in a browser with no
+network: reveal.js, require.js and jQuery are copied beside them from ``kit/assets/reveal``
+and nothing is loaded from a CDN. The notebooks in the repository are never modified:
+execution happens on an in-memory copy.
 
 >>> _title_of({"cells": [{"cell_type": "markdown", "source": "# 第一章 标题\\n正文"}]}, "x")
 '第一章 标题'
@@ -11,10 +14,13 @@ in the repository are never modified: execution happens on an in-memory copy.
 from __future__ import annotations
 
 import html
+import shutil
 from pathlib import Path
 from typing import Any
 
 from kit.datasets import REPO_ROOT
+
+ASSETS = Path(__file__).resolve().parent / "assets" / "reveal"
 
 
 def _title_of(nb: dict[str, Any], fallback: str) -> str:
@@ -26,6 +32,32 @@ def _title_of(nb: dict[str, Any], fallback: str) -> str:
             if line.startswith("# "):
                 return line[2:].strip()
     return fallback
+
+
+def _course_notebooks() -> list[Path]:
+    return sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+
+
+def _executed(path: Path, timeout: int) -> Any:
+    import nbformat
+    from nbconvert.preprocessors import ExecutePreprocessor
+
+    nb = nbformat.read(path, as_version=4)
+    ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
+        nb, {"metadata": {"path": str(path.parent)}})
+    return nb
+
+
+def _write_index(out_dir: Path, pages: list[tuple[Path, str]], heading: str) -> Path:
+    links = "".join(f'<li><a href="{html.escape(page.name)}">{html.escape(title)}</a></li>'
+                    for page, title in pages)
+    index = out_dir / "index.html"
+    index.write_text(
+        f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>{heading}</title>'
+        f"<h1>{heading}</h1><ol>{links}</ol></html>\n",
+        encoding="utf-8",
+    )
+    return index
 
 
 def render_html(
@@ -44,31 +76,60 @@ def render_html(
     Returns:
         The written HTML files, index first.
     """
-    import nbformat
     from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import ExecutePreprocessor
 
-    notebooks = notebooks if notebooks is not None else sorted(
-        (REPO_ROOT / "notebooks").glob("*.ipynb"))
     out_dir = out_dir or REPO_ROOT / "build" / "html"
     out_dir.mkdir(parents=True, exist_ok=True)
     exporter = HTMLExporter()
-    written: list[Path] = []
-    links = []
-    for path in notebooks:
-        nb = nbformat.read(path, as_version=4)
-        ExecutePreprocessor(timeout=timeout, kernel_name="python3").preprocess(
-            nb, {"metadata": {"path": str(path.parent)}})
+    pages = []
+    for path in notebooks if notebooks is not None else _course_notebooks():
+        nb = _executed(path, timeout)
         body, _ = exporter.from_notebook_node(nb)
         target = out_dir / f"{path.stem}.html"
         target.write_text(body, encoding="utf-8")
-        written.append(target)
-        title = html.escape(_title_of(nb, path.stem))
-        links.append(f'<li><a href="{html.escape(target.name)}">{title}</a></li>')
-    index = out_dir / "index.html"
-    index.write_text(
-        '<!doctype html><html lang="zh-CN"><meta charset="utf-8"><title>课程目录</title>'
-        f"<h1>课程目录</h1><ol>{''.join(links)}</ol></html>\n",
-        encoding="utf-8",
+        pages.append((target, _title_of(nb, path.stem)))
+    return [_write_index(out_dir, pages, "课程目录"), *(page for page, _ in pages)]
+
+
+def render_slides(
+    notebooks: list[Path] | None = None,
+    out_dir: Path | None = None,
+    *,
+    timeout: int = 120,
+) -> list[Path]:
+    """Execute notebooks and write offline reveal.js decks with an index.
+
+    Cells are laid out by their ``slideshow.slide_type`` metadata. The decks reference only
+    files copied into ``out_dir`` (``reveal.js/`` and ``lib/``), so they work with no network.
+
+    Args:
+        notebooks: notebooks to render; default every ``notebooks/*.ipynb`` in the course.
+        out_dir: output folder; default ``build/slides`` in the repository.
+        timeout: per-cell execution timeout in seconds.
+
+    Returns:
+        The written HTML files, index first.
+    """
+    from nbconvert import SlidesExporter
+
+    out_dir = out_dir or REPO_ROOT / "build" / "slides"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for folder in ("reveal.js", "lib"):
+        shutil.copytree(ASSETS / folder, out_dir / folder, dirs_exist_ok=True)
+    exporter = SlidesExporter(
+        template_name="kit_slides",
+        extra_template_basedirs=[str(ASSETS / "template")],
+        reveal_url_prefix="reveal.js",
+        reveal_theme="kit",
+        reveal_scroll=True,
+        jquery_url="lib/jquery.min.js",
+        require_js_url="lib/require.js",
     )
-    return [index, *written]
+    pages = []
+    for path in notebooks if notebooks is not None else _course_notebooks():
+        nb = _executed(path, timeout)
+        body, _ = exporter.from_notebook_node(nb)
+        target = out_dir / f"{path.stem}.slides.html"
+        target.write_text(body, encoding="utf-8")
+        pages.append((target, _title_of(nb, path.stem)))
+    return [_write_index(out_dir, pages, "课程幻灯片"), *(page for page, _ in pages)]
