@@ -12,6 +12,7 @@ from importlib import import_module
 
 _EXPORTS: dict[str, str] = {
     "dataset_path": "kit.datasets",
+    "phrases": "kit.datasets",
     "load_dialogues": "kit.dialogues",
     "DialogueFormatError": "kit.dialogues",
     "NaiveTimestampWarning": "kit.dialogues",
@@ -25,6 +26,7 @@ _EXPORTS: dict[str, str] = {
     "turning_points": "kit.sentiment",
     "SentimentResult": "kit.sentiment",
     "Cue": "kit.sentiment",
+    "score_reply": "kit.rubric",
     "load_persona": "kit.roleplay",
     "list_personas": "kit.roleplay",
     "setup_chinese_fonts": "kit.fonts",

@@ -21,6 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from kit.fonts import setup_chinese_fonts
+from kit.labels import CHANNEL_LABELS, SCENARIO_LABELS
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -187,4 +188,80 @@ def csat_vs_first_response(messages: pd.DataFrame) -> Figure:
     ax.set_ylabel("首次响应时长（秒，对数刻度）")
     ax.set_title("首响时长与顾客评分", fontweight="bold")
     ax.legend(loc="upper right")
+    return fig
+
+
+def volume_by_scenario_channel(messages: pd.DataFrame) -> Figure:
+    """Horizontal stacked bars: dialogues per scenario, split by channel (Chinese labels)."""
+    import pandas as pd
+
+    dialogues = messages.drop_duplicates("dialogue_id")
+    counts = pd.crosstab(dialogues["scenario"].map(lambda k: SCENARIO_LABELS.get(k, k)),
+                         dialogues["channel"].map(lambda k: CHANNEL_LABELS.get(k, k)))
+    counts = counts.loc[counts.sum(axis=1).sort_values().index]
+    fig = _figure()
+    ax = fig.add_subplot()
+    left = pd.Series(0, index=counts.index)
+    for channel in counts.columns:
+        ax.barh(counts.index, counts[channel], left=left, label=channel)
+        left = left + counts[channel]
+    for row, total in enumerate(left):
+        ax.text(total + 0.5, row, str(int(total)), va="center", fontsize=9)
+    ax.set_xlabel("对话数")
+    ax.set_ylabel("场景")
+    ax.set_title("各场景的咨询量（按渠道分色）", fontweight="bold")
+    ax.legend(title="渠道", loc="lower right")
+    return fig
+
+
+def agent_reply_scores(messages: pd.DataFrame) -> pd.DataFrame:
+    """Score every agent message with the rubric, in the context of its dialogue.
+
+    Each reply is scored with the dialogue's ``scenario`` and the customer's latest message
+    before it as context (see :func:`kit.score_reply`).
+
+    Returns:
+        One row per agent message: ``dialogue_id, turn, agent_id, csat, text, total, passed``.
+    """
+    import pandas as pd
+
+    from kit.rubric import score_reply
+
+    rows = []
+    for dialogue_id, group in messages.groupby("dialogue_id", sort=False):
+        customer = None
+        for row in group.itertuples(index=False):
+            if row.role == "customer":
+                customer = row.text
+            elif row.role == "agent":
+                scenario = getattr(row, "scenario", None)
+                result = score_reply(row.text, customer=customer,
+                                     scenario=scenario if isinstance(scenario, str) else None)
+                rows.append((dialogue_id, row.turn, getattr(row, "agent_id", None),
+                             getattr(row, "csat", None), row.text, result.total, result.passed))
+    return pd.DataFrame(rows, columns=["dialogue_id", "turn", "agent_id", "csat", "text",
+                                       "total", "passed"])
+
+
+def reply_score_by_csat(messages: pd.DataFrame) -> Figure:
+    """Box plot of each rated dialogue's mean rubric score of its agent replies, per CSAT."""
+    from kit.rubric import default_settings
+
+    scores = agent_reply_scores(messages).dropna(subset=["csat"])
+    per_dialogue = scores.groupby("dialogue_id").agg(csat=("csat", "first"),
+                                                     total=("total", "mean"))
+    ratings = sorted(int(r) for r in per_dialogue["csat"].unique())
+    groups = [per_dialogue.loc[per_dialogue["csat"] == r, "total"].to_numpy(dtype=float)
+              for r in ratings]
+    fig = _figure()
+    ax = fig.add_subplot()
+    if groups:
+        ax.boxplot(groups, tick_labels=[f"{r}星" for r in ratings])
+    ax.axhline(default_settings().pass_mark, color="tab:green", linestyle="--",
+               label="及格线")
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("顾客评分（CSAT）")
+    ax.set_ylabel("该对话客服回复的平均分（话术评分）")
+    ax.set_title("话术得分与顾客评分", fontweight="bold")
+    ax.legend(loc="lower right")
     return fig

@@ -50,3 +50,37 @@ def read_yaml(name: str) -> Any:
         mark = getattr(exc, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
         raise ValueError(f"{where}: invalid YAML: {exc}") from exc
+
+
+def phrases(function: str | None = None, scenario: str | None = None) -> Any:
+    """The phrase library (``phrases/library.yaml``) as a table, optionally filtered.
+
+    Args:
+        function: a function key (``greeting``, ``apology``, ``relay_information``,
+            ``soothing``, ``commitment``, ``decline_with_alternative``, ``closing``,
+            ``follow_up``); None for all.
+        scenario: keep phrases tagged with this scenario key or with ``all``.
+
+    Returns:
+        A pandas DataFrame with columns ``function, label, text, scenarios, note``.
+
+    Raises:
+        ValueError: ``function`` is not a key of the library (the message lists them).
+
+    >>> table = phrases("apology", scenario="logistics_delay")
+    >>> list(table.columns), set(table["label"])
+    (['function', 'label', 'text', 'scenarios', 'note'], {'恰当道歉'})
+    """
+    import pandas as pd
+
+    library = read_yaml("phrases/library.yaml")["functions"]
+    if function is not None and function not in library:
+        raise ValueError(f"unknown phrase function {function!r}; choose from {sorted(library)}")
+    rows = [
+        {"function": key, "label": entry["label"], "text": p["text"],
+         "scenarios": list(p["scenarios"]), "note": p.get("note", "")}
+        for key, entry in library.items() if function in (None, key)
+        for p in entry["phrases"]
+        if scenario is None or "all" in p["scenarios"] or scenario in p["scenarios"]
+    ]
+    return pd.DataFrame(rows, columns=["function", "label", "text", "scenarios", "note"])

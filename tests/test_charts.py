@@ -82,3 +82,31 @@ def test_scatter_and_csat_charts_use_every_complete_dialogue(messages):
     labels = [t.get_text() for t in fig.axes[0].get_xticklabels()]
     assert labels == [f"{int(r)}星" for r in sorted(rated["csat"].unique())]
     assert not [w for w in _render(fig) if "Glyph" in w]
+
+
+def test_volume_bars_count_dialogues_per_scenario(messages):
+    fig = charts.volume_by_scenario_channel(messages)
+    assert not [w for w in _render(fig) if "Glyph" in w]
+    ax = fig.axes[0]
+    totals = {t.get_text() for t in ax.texts}
+    per_scenario = messages.drop_duplicates("dialogue_id")["scenario"].value_counts()
+    assert totals == {str(n) for n in per_scenario}
+    assert "物流延迟" in [t.get_text() for t in ax.get_yticklabels()]
+
+
+def test_reply_scores_cover_every_agent_message(messages):
+    some = messages[messages["dialogue_id"].isin(messages["dialogue_id"].unique()[:20])]
+    scores = charts.agent_reply_scores(some)
+    assert len(scores) == (some["role"] == "agent").sum()
+    first = scores.iloc[0]
+    assert first["total"] == kit.rubric.score_reply(
+        first["text"], customer=_customer_before(some, first),
+        scenario=some.loc[some["dialogue_id"] == first["dialogue_id"], "scenario"].iloc[0]).total
+    fig = charts.reply_score_by_csat(some)
+    assert fig.axes[0].get_ylim() == (0, 100)
+
+
+def _customer_before(messages, reply) -> str | None:
+    rows = messages[(messages["dialogue_id"] == reply["dialogue_id"])
+                    & (messages["turn"] < reply["turn"]) & (messages["role"] == "customer")]
+    return rows["text"].iloc[-1] if len(rows) else None
