@@ -39,6 +39,12 @@ def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
     return Figure(figsize=(width, height), layout="constrained")
 
 
+def _integer_ticks(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def response_time_by_agent(messages: pd.DataFrame,
                            service_window: Sequence[str] | None = None) -> Figure:
     """Box plot of each agent's answered response times, with the 3-minute line.
@@ -127,9 +133,7 @@ def mood_trajectory_chart(messages: pd.DataFrame, dialogue_id: str,
         label = text if len(text) <= max_label else text[:max_label] + "…"
         ax.annotate(label, (turn, score), textcoords="offset points", xytext=(0, 8),
                     ha="center", fontsize=8)
-    from matplotlib.ticker import MaxNLocator
-
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    _integer_ticks(ax)
     ax.set_ylim(-1.1, 1.25)
     ax.set_xlabel("对话中的消息序号")
     ax.set_ylabel("顾客情绪得分（-1 负面 … 1 正面）")
@@ -264,4 +268,34 @@ def reply_score_by_csat(messages: pd.DataFrame) -> Figure:
     ax.set_ylabel("该对话客服回复的平均分（话术评分）")
     ax.set_title("话术得分与顾客评分", fontweight="bold")
     ax.legend(loc="lower right")
+    return fig
+
+
+def roleplay_chart(transcript: pd.DataFrame) -> Figure:
+    """A role-play debrief: the customer's mood by round, and the trainee's response times.
+
+    Args:
+        transcript: :meth:`kit.roleplay.Session.transcript` (``round, role, mood,
+            response_s``).
+    """
+    customer = transcript[transcript["role"] == "customer"].groupby("round")["mood"].last()
+    replies = transcript[transcript["role"] == "agent"]
+    fig = _figure(9, 4)
+    mood_ax, time_ax = fig.subplots(1, 2)
+    mood_ax.plot(customer.index, customer.to_numpy(), marker="o", color="tab:blue")
+    mood_ax.axhline(0, color="grey", linewidth=0.8)
+    mood_ax.set_ylim(-1.05, 1.05)
+    mood_ax.set_xlabel("轮次")
+    mood_ax.set_ylabel("顾客情绪（-1 … 1）")
+    mood_ax.set_title("顾客情绪变化", fontweight="bold")
+    seconds = replies["response_s"].astype(float)
+    colors = ["tab:red" if s > THREE_MINUTES_S else "tab:green" for s in seconds]
+    time_ax.bar(replies["round"].astype(int), seconds, color=colors)
+    time_ax.axhline(THREE_MINUTES_S, color="tab:red", linestyle="--", label="3分钟线")
+    time_ax.set_xlabel("轮次")
+    time_ax.set_ylabel("你的回复用时（秒）")
+    time_ax.set_title("你的回复速度", fontweight="bold")
+    time_ax.legend(loc="upper right")
+    for ax in (mood_ax, time_ax):
+        _integer_ticks(ax)
     return fig

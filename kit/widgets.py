@@ -68,6 +68,7 @@ Stable CSS classes (``add_class``) for browser tests and styling
 ``kit-roleplay-send``                  「发送」 (Button; disabled once the chat has ended)
 ``kit-roleplay-restart``               「重新开始」 (Button)
 ``kit-roleplay-result``                outcome, score vs pass mark, moods, times (HTML)
+``kit-roleplay-chart``                 mood and response-time chart at the end (Image, PNG)
 =====================================  ===================================================
 
 Inside the HTML: ``kit-mark`` with ``kit-mark-plus`` / ``-minus`` / ``-red_line`` (rubric
@@ -100,6 +101,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import ipywidgets as widgets
 
 from kit.datasets import REPO_ROOT, dataset_path, datasets_dir, read_yaml
+from kit.labels import CHANNEL_LABELS, ROLE_LABELS, SCENARIO_LABELS
 from kit.quiz import AnswerResult, QuizSet, check_answer, load_quiz
 from kit.rubric import DIMENSIONS, ReplyScore, Settings, default_settings, load_settings
 
@@ -124,6 +126,7 @@ __all__ = [
     "rank_contest",
     "save_case",
     "score_html",
+    "show_dialogue",
 ]
 
 TIMEZONE = "Asia/Shanghai"
@@ -136,13 +139,6 @@ DIALOGUES_FILE = "dialogues.jsonl"
 HISTORY_COLUMNS = ("trainee", "item_id", "scenario", "difficulty", "attempt", "timestamp",
                    "text", "total", "passed", "pass_mark", "red_lines", *DIMENSIONS)
 
-SCENARIO_LABELS = {
-    "presale": "售前咨询", "logistics_delay": "物流延迟", "quality_complaint": "质量问题",
-    "refund": "退款", "after_sale": "售后", "bargain": "议价", "complaint": "投诉",
-}
-CHANNEL_LABELS = {"taobao": "淘宝", "jd": "京东", "douyin": "抖音", "pdd": "拼多多",
-                  "wechat": "微信", "other": "其他"}
-ROLE_LABELS = {"customer": "顾客", "agent": "客服", "bot": "机器人", "system": "系统"}
 DIFFICULTY_LABELS = {"1": "入门", "2": "进阶", "3": "挑战"}
 # Short names of the bank's failure patterns (the vocabulary is in datasets/README.md).
 PATTERN_LABELS = {
@@ -1035,6 +1031,79 @@ def _dialogue_bubble(role: str, ts: Any, text: str, response_s: float | None,
     return _chat_bubble(role, meta, body)
 
 
+def _closing_rounds(rows: pd.DataFrame, rounds: pd.DataFrame) -> dict[int, float]:
+    """Row position of each agent message that closes a round -> the round's seconds."""
+    agents = [(i, ts) for i, (role, ts) in enumerate(zip(rows["role"], rows["ts"],
+                                                          strict=True)) if role == "agent"]
+    closing: dict[int, float] = {}
+    for closed, seconds in zip(rounds["closed_at"], rounds["response_s"], strict=True):
+        if _present(closed):
+            pos = next(i for i, ts in agents if ts == closed and i not in closing)
+            closing[pos] = float(seconds)
+    return closing
+
+
+def _chat_html(rows: pd.DataFrame, rounds: pd.DataFrame, turns: pd.DataFrame) -> str:
+    closing = _closing_rounds(rows, rounds)
+    turning = dict(zip(turns["turn"], turns["direction"], strict=True))
+    numbers = rows["turn"] if "turn" in rows.columns else range(len(rows))
+    out: list[str] = []
+    previous = None
+    for pos, (turn, ts, role, text) in enumerate(zip(numbers, rows["ts"], rows["role"],
+                                                     rows["text"], strict=True)):
+        if previous is None or ts.date() != previous.date():
+            out.append(_div(_esc(ts.strftime("%Y-%m-%d %H:%M")), "kit-gap",
+                            f"text-align:center;margin:6px 0;{_MUTED}"))
+        elif (gap := (ts - previous).total_seconds()) >= GAP_NOTE_S:
+            out.append(_div(f"⋯ 过了 {_duration(gap)} ⋯", "kit-gap",
+                            f"text-align:center;margin:4px 0;{_MUTED}"))
+        previous = ts
+        out.append(_dialogue_bubble(role, ts, text if isinstance(text, str) else "",
+                                    closing.get(pos), turning.get(turn)))
+    unanswered = int(rounds["response_s"].isna().sum())
+    if unanswered:
+        out.append(_div(f"注意：有 {unanswered} 轮顾客消息没有等到人工回复", "kit-unanswered",
+                        f"text-align:center;color:{_BAD};margin:6px 0"))
+    return _div("".join(out), "kit-chat", _TEXT + ";max-height:640px;overflow-y:auto")
+
+
+def _png(fig: Any) -> bytes:
+    """A matplotlib Figure as PNG bytes for an ``ipywidgets.Image``."""
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=80)
+    return buffer.getvalue()
+
+
+def show_dialogue(messages: pd.DataFrame, dialogue_id: str) -> Any:
+    """One dialogue as static chat bubbles, for pages where widgets do not run.
+
+    The same chat the :class:`DialogueExplorer` draws (role labels, clock times, response
+    time per round with slow replies marked, mood turns), returned as an IPython ``HTML``
+    object, so it also shows in ``make html`` pages and slides. All text is escaped.
+
+    Raises:
+        ValueError: ``dialogue_id`` is not in ``messages``.
+
+    >>> from kit.dialogues import load_dialogues
+    >>> msgs = load_dialogues(dataset_path("dialogues.jsonl"))
+    >>> "kit-chat" in show_dialogue(msgs, msgs["dialogue_id"].iloc[0]).data
+    True
+    """
+    from IPython.display import HTML
+
+    from kit.metrics import response_rounds
+    from kit.sentiment import turning_points
+
+    rows = messages[messages["dialogue_id"] == dialogue_id]
+    if rows.empty:
+        raise ValueError(f"dialogue {dialogue_id!r} is not in the messages")
+    if "turn" in rows.columns:
+        rows = rows.sort_values("turn", kind="stable")
+    return HTML(_chat_html(rows, response_rounds(rows), turning_points(rows)))
+
+
 class DialogueExplorer(widgets.VBox):
     """Read the sample dialogues as a chat, with the customer's mood and the service metrics.
 
@@ -1211,48 +1280,13 @@ class DialogueExplorer(widgets.VBox):
         summary = service_summary(rows).iloc[0]
         trajectory = mood_trajectory(rows)
         turns = turning_points(rows)
-        self.chat.value = self._chat_html(rows, rounds, turns)
+        self.chat.value = _chat_html(rows, rounds, turns)
         self.mood.value = self._mood_html(trajectory)
         self.metrics.value = self._metrics_html(rows, summary, trajectory)
         self.chart.value = self._chart_png(rows, dialogue_id) if self.charts else b""
         note = rows["note"].iloc[0] if "note" in rows.columns else ""
         self.note.value = note if isinstance(note, str) else ""
         self.save_status.value = ""
-
-    @staticmethod
-    def _closing_rounds(rows: pd.DataFrame, rounds: pd.DataFrame) -> dict[int, float]:
-        """Row position of each agent message that closes a round -> the round's seconds."""
-        agents = [(i, ts) for i, (role, ts) in enumerate(zip(rows["role"], rows["ts"],
-                                                              strict=True)) if role == "agent"]
-        closing: dict[int, float] = {}
-        for closed, seconds in zip(rounds["closed_at"], rounds["response_s"], strict=True):
-            if _present(closed):
-                pos = next(i for i, ts in agents if ts == closed and i not in closing)
-                closing[pos] = float(seconds)
-        return closing
-
-    def _chat_html(self, rows: pd.DataFrame, rounds: pd.DataFrame, turns: pd.DataFrame) -> str:
-        closing = self._closing_rounds(rows, rounds)
-        turning = dict(zip(turns["turn"], turns["direction"], strict=True))
-        numbers = rows["turn"] if "turn" in rows.columns else range(len(rows))
-        out: list[str] = []
-        previous = None
-        for pos, (turn, ts, role, text) in enumerate(zip(numbers, rows["ts"], rows["role"],
-                                                         rows["text"], strict=True)):
-            if previous is None or ts.date() != previous.date():
-                out.append(_div(_esc(ts.strftime("%Y-%m-%d %H:%M")), "kit-gap",
-                                f"text-align:center;margin:6px 0;{_MUTED}"))
-            elif (gap := (ts - previous).total_seconds()) >= GAP_NOTE_S:
-                out.append(_div(f"⋯ 过了 {_duration(gap)} ⋯", "kit-gap",
-                                f"text-align:center;margin:4px 0;{_MUTED}"))
-            previous = ts
-            out.append(_dialogue_bubble(role, ts, text if isinstance(text, str) else "",
-                                        closing.get(pos), turning.get(turn)))
-        unanswered = int(rounds["response_s"].isna().sum())
-        if unanswered:
-            out.append(_div(f"注意：有 {unanswered} 轮顾客消息没有等到人工回复", "kit-unanswered",
-                            f"text-align:center;color:{_BAD};margin:6px 0"))
-        return _div("".join(out), "kit-chat", _TEXT + ";max-height:640px;overflow-y:auto")
 
     @staticmethod
     def _mood_html(trajectory: pd.DataFrame) -> str:
@@ -1298,15 +1332,11 @@ class DialogueExplorer(widgets.VBox):
 
     @staticmethod
     def _chart_png(rows: pd.DataFrame, dialogue_id: str) -> bytes:
-        import io
-
         from kit.charts import mood_trajectory_chart
 
         if not (rows["role"] == "customer").any():
             return b""
-        buffer = io.BytesIO()
-        mood_trajectory_chart(rows, dialogue_id).savefig(buffer, format="png", dpi=80)
-        return buffer.getvalue()
+        return _png(mood_trajectory_chart(rows, dialogue_id))
 
     def save(self, note: str | None = None) -> SavedCase:
         """Save the dialogue shown, with ``note`` (default: the note box), to the library."""
@@ -1515,16 +1545,17 @@ class RolePlay(widgets.VBox):
                                           icon="paper-plane")
         self.restart_button = widgets.Button(description="重新开始", icon="refresh")
         self.result = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.chart = widgets.Image(format="png", layout=widgets.Layout(max_width="760px"))
         for w, cls in ((self.persona_choice, "persona"), (self.briefing, "briefing"),
                        (self.chat, "chat"), (self.mood, "mood"), (self.input, "input"),
                        (self.send_button, "send"), (self.restart_button, "restart"),
-                       (self.result, "result")):
+                       (self.result, "result"), (self.chart, "chart")):
             w.add_class(f"kit-roleplay-{cls}")
         self.children = [
             widgets.HTML(_div("<b>模拟顾客对练</b>　先读顾客背景，再像在工作台上一样回复顾客；"
                               "顾客会按你的回复改变情绪，回复用时也会计入。", "", _TEXT)),
             self.persona_choice, self.briefing, self.chat, self.mood, self.input,
-            widgets.HBox([self.send_button, self.restart_button]), self.result,
+            widgets.HBox([self.send_button, self.restart_button]), self.result, self.chart,
         ]
         self.persona_choice.observe(lambda _: self.restart(), names="value")
         self.send_button.on_click(lambda _: self._on_send())
@@ -1592,7 +1623,12 @@ class RolePlay(widgets.VBox):
         ended = self.session.ended
         self.input.disabled = self.send_button.disabled = ended
         if ended:
+            from kit.charts import roleplay_chart
+
             self.result.value = self._result_html()
+            self.chart.value = b"" if headless() else _png(roleplay_chart(self.transcript))
+        else:
+            self.chart.value = b""
         self._shown_at = self._clock()
 
     def _result_html(self) -> str:

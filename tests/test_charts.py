@@ -110,3 +110,18 @@ def _customer_before(messages, reply) -> str | None:
     rows = messages[(messages["dialogue_id"] == reply["dialogue_id"])
                     & (messages["turn"] < reply["turn"]) & (messages["role"] == "customer")]
     return rows["text"].iloc[-1] if len(rows) else None
+
+
+def test_roleplay_chart_shows_mood_per_round_and_each_reply_time():
+    from kit.roleplay import play
+
+    session = play("anxious_late_parcel", ["亲，非常抱歉让您久等了，我马上帮您查物流",
+                                           "已经联系快递加急，今天18点前给您回复"],
+                   response_s=[40, 200])
+    fig = charts.roleplay_chart(session.transcript())
+    assert not [w for w in _render(fig) if "Glyph" in w]
+    mood_ax, time_ax = fig.axes
+    transcript = session.transcript()
+    last_mood = transcript[transcript["role"] == "customer"].groupby("round")["mood"].last()
+    np.testing.assert_allclose(mood_ax.lines[0].get_ydata(), last_mood)
+    assert [bar.get_height() for bar in time_ax.patches] == [40.0, 200.0]

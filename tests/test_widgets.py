@@ -28,6 +28,7 @@ from kit.widgets import (
     load_history,
     rank_contest,
     save_case,
+    show_dialogue,
 )
 
 ATTACKS = ("<script>alert(1)</script>", "<img src=x onerror=alert(1)>")
@@ -492,6 +493,15 @@ def test_explorer_escapes_dialogue_texts():
     assert "<i>" not in explorer.metrics.value and "&lt;i&gt;A&lt;/i&gt;" in explorer.metrics.value
 
 
+def test_show_dialogue_is_the_explorers_chat_as_static_html(messages):
+    explorer = DialogueExplorer(messages, dialogue_id="d1", charts=False)
+    assert show_dialogue(messages, "d1").data == explorer.chat.value
+    frame = _frame([("x", 0, "customer", ATTACKS[0]), ("x", 9, "agent", ATTACKS[1])])
+    _no_live_markup(show_dialogue(frame, "x").data)
+    with pytest.raises(ValueError, match="nope"):
+        show_dialogue(messages, "nope")
+
+
 def test_explorer_draws_the_mood_chart(messages):
     explorer = DialogueExplorer(messages, charts=True)
     assert bytes(explorer.chart.value).startswith(b"\x89PNG")
@@ -771,9 +781,11 @@ def test_roleplay_ends_with_the_result_and_locks_the_input():
     assert f"及格线 {result_obj.pass_mark}" in result
     assert result_obj.summary.splitlines()[0] in _marked(result).text
     assert result.count("kit-mood-chip") == len(result_obj.moods)
+    assert bytes(play.chart.value).startswith(b"\x89PNG")
     assert play.reply("还在吗") is None  # nothing more is sent once the chat has ended
     play.restart_button.click()
     assert play.session.turns == () and play.result.value == "" and not play.send_button.disabled
+    assert bytes(play.chart.value) == b""
 
 
 def test_roleplay_switching_persona_restarts():
