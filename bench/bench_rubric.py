@@ -15,7 +15,6 @@ Run: .venv/bin/python bench/bench_rubric.py
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
 import subprocess
@@ -27,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from kit.datasets import datasets_dir  # noqa: E402
+from kit.datasets import read_jsonl  # noqa: E402
 from kit.rubric import score_reply  # noqa: E402
 
 # The peer: count polite/helpful words minus rude/negative words, a common first attempt.
@@ -42,14 +41,6 @@ def keyword_score(reply: str, customer: str | None = None, scenario: str | None 
 
 def rubric_total(reply: str, customer: str | None = None, scenario: str | None = None) -> int:
     return score_reply(reply, customer=customer, scenario=scenario).total
-
-
-def read_jsonl(name: str) -> list[dict]:
-    path = datasets_dir() / name
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
 
 
 def pct(part: int, whole: int) -> str:

@@ -27,6 +27,8 @@ _EXPORTS: dict[str, str] = {
     "SentimentResult": "kit.sentiment",
     "Cue": "kit.sentiment",
     "score_reply": "kit.rubric",
+    "ReplyScore": "kit.rubric",
+    "load_settings": "kit.rubric",
     "load_persona": "kit.roleplay",
     "list_personas": "kit.roleplay",
     "ReplyRewriter": "kit.widgets",

@@ -52,6 +52,29 @@ def read_yaml(name: str) -> Any:
         raise ValueError(f"{where}: invalid YAML: {exc}") from exc
 
 
+def read_jsonl(name: str) -> list[Any]:
+    """Parse the JSON Lines data file ``name`` (one JSON value per non-blank line).
+
+    Errors name the file and the line.
+
+    >>> read_jsonl("bad_replies.jsonl")[0]["id"]
+    'BR001'
+    """
+    import json
+
+    path = dataset_path(name)
+    rows = []
+    with path.open(encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"{path}:{number}: invalid JSON: {exc.msg}") from exc
+    return rows
+
+
 def phrases(function: str | None = None, scenario: str | None = None) -> Any:
     """The phrase library (``phrases/library.yaml``) as a table, optionally filtered.
 

@@ -3,7 +3,6 @@ scenario and customer awareness, settings overrides, red lines, robustness."""
 
 from __future__ import annotations
 
-import json
 import shutil
 import subprocess
 import sys
@@ -15,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kit import rubric
-from kit.datasets import REPO_ROOT, datasets_dir
+from kit.datasets import REPO_ROOT, datasets_dir, read_jsonl
 from kit.rubric import DIMENSIONS, RubricError, load_settings, rules, score_reply
 
 SCENARIOS = sorted(rubric.default_settings().scenarios)
@@ -26,16 +25,8 @@ CLEAR_PAIR_RATE = 0.98
 SUBTLE_PAIR_RATE = 0.93
 
 
-def _jsonl(name: str) -> list[dict]:
-    path = datasets_dir() / name
-    if not path.exists():
-        return []
-    with path.open(encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
-
-
-BANK = _jsonl("bad_replies.jsonl")
-PAIRS = _jsonl("reply_pairs.jsonl")
+BANK = read_jsonl("bad_replies.jsonl")
+PAIRS = read_jsonl("reply_pairs.jsonl")
 
 
 # ----------------------------------------------------------------------------- rules as data
@@ -265,7 +256,6 @@ def test_bad_rules_file_names_file_line_and_field(tmp_path, monkeypatch):
 
 
 # ----------------------------------------------------------------------------- the bank
-@pytest.mark.skipif(not BANK, reason="datasets/bad_replies.jsonl not written yet")
 def test_bank_is_large_enough():
     assert len(BANK) >= 200
 
@@ -290,7 +280,6 @@ def _pair_rate(kind: str) -> tuple[float, int]:
     return (wins / len(chosen) if chosen else 0.0), len(chosen)
 
 
-@pytest.mark.skipif(not PAIRS, reason="datasets/reply_pairs.jsonl not written yet")
 @pytest.mark.parametrize(("kind", "target"), [("clear", CLEAR_PAIR_RATE),
                                               ("subtle", SUBTLE_PAIR_RATE)])
 def test_better_reply_of_a_pair_scores_higher(kind, target):
