@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "score_reply": "kit.rubric",
     "ReplyScore": "kit.rubric",
     "load_settings": "kit.rubric",
+    "compare_replies": "kit.rubric",
     "load_persona": "kit.roleplay",
     "list_personas": "kit.roleplay",
     "ReplyRewriter": "kit.widgets",

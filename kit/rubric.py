@@ -881,6 +881,33 @@ def _clamp(value: float) -> float:
     return 0.0 if value < 0 else 1.0 if value > 1 else value
 
 
+def compare_replies(replies: Iterable[str], *, customer: str | None = None,
+                    scenario: str | None = None, settings: Settings | None = None) -> Any:
+    """Score several replies to the same customer message side by side (before/after tables).
+
+    Returns:
+        A pandas DataFrame indexed by the reply text, with the columns 总分, 通过, the six
+        dimensions' Chinese labels (scores 0–1) and 提示 (the first hint of the reply).
+
+    >>> good = "非常抱歉让您久等了，我这就帮您催快递，今天18点前回复您。"
+    >>> table = compare_replies(["等着吧", good], customer="快递怎么还没到？",
+    ...                         scenario="logistics_delay")
+    >>> table.loc["等着吧", "总分"] < table.loc[good, "总分"]
+    True
+    """
+    import pandas as pd
+
+    rows = {}
+    for reply in replies:
+        result = score_reply(reply, customer=customer, scenario=scenario, settings=settings)
+        hints = [dim.hint for dim in result.dimensions.values() if dim.hint]
+        rows[reply] = {"总分": result.total, "通过": result.passed,
+                       **{_dimension_label(k): round(d.score, 2)
+                          for k, d in result.dimensions.items()},
+                       "提示": hints[0] if hints else ""}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def customer_conditions(customer: str | None) -> dict[str, bool]:
     """Which conditions of ``rules.yaml`` the customer's message meets.
 
