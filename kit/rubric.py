@@ -892,7 +892,7 @@ def compare_replies(replies: Iterable[str], *, customer: str | None = None,
     >>> good = "非常抱歉让您久等了，我这就帮您催快递，今天18点前回复您。"
     >>> table = compare_replies(["等着吧", good], customer="快递怎么还没到？",
     ...                         scenario="logistics_delay")
-    >>> table.loc["等着吧", "总分"] < table.loc[good, "总分"]
+    >>> bool(table.loc["等着吧", "总分"] < table.loc[good, "总分"])
     True
     """
     import pandas as pd
