@@ -156,8 +156,8 @@ ALL = ""  # the "全部" choice of every filter
 # Colours are translucent or JupyterLab theme variables, so they read on light and dark themes.
 _TEXT = "font-family:var(--jp-ui-font-family,sans-serif);color:var(--jp-ui-font-color1,#222);" \
         "line-height:1.6"
-_CARD = "border:1px solid var(--jp-border-color2,#ddd);border-radius:6px;padding:8px 12px;" \
-        "margin:4px 0;background:var(--jp-layout-color1,#fff)"
+_CARD = "box-sizing:border-box;border:1px solid var(--jp-border-color2,#ddd);" \
+        "border-radius:6px;padding:8px 12px;margin:4px 0;background:var(--jp-layout-color1,#fff)"
 _MUTED = "color:var(--jp-ui-font-color2,#666);font-size:0.85em"
 _PRE = "white-space:pre-wrap;word-break:break-word"
 _GOOD, _FAIR, _BAD = "#2e9e44", "#e0a100", "#e53935"
