@@ -42,7 +42,12 @@ LAB_EXTENSIONS: dict[str, str] = {
 }
 """JupyterLab extensions that must be installed and enabled → the pip package shipping it."""
 
-REQUIRED_DATASETS: list[str] = ["dialogues.jsonl", "README.md"]
+REQUIRED_DATASETS: list[str] = [
+    "README.md", "dialogues.jsonl", "bad_replies.jsonl", "phrases/library.yaml",
+    "phrases/red_lines.yaml", "rubric/rules.yaml", "rubric/settings.toml",
+    "lexicons/positive.tsv", "lexicons/negative.tsv", "quizzes/ch00.yaml",
+    "personas/anxious_late_parcel.yaml",
+]
 """Files that must exist in the datasets folder; append to require more."""
 
 DEFAULT_EXCHANGE = Path("/usr/local/share/nbgrader/exchange")
