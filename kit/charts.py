@@ -45,6 +45,16 @@ def _integer_ticks(ax) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
+def _boxes_by_rating(ax, data: pd.DataFrame, column: str, lowest: float | None = None) -> bool:
+    """Draw one box of ``column`` per CSAT rating present in ``data``; False if none."""
+    ratings = sorted(int(r) for r in data["csat"].unique())
+    groups = [data.loc[data["csat"] == r, column].to_numpy(dtype=float).clip(lowest)
+              for r in ratings]
+    if groups:
+        ax.boxplot(groups, tick_labels=[f"{r}星" for r in ratings])
+    return bool(groups)
+
+
 def response_time_by_agent(messages: pd.DataFrame,
                            service_window: Sequence[str] | None = None) -> Figure:
     """Box plot of each agent's answered response times, with the 3-minute line.
@@ -179,13 +189,9 @@ def sentiment_vs_response(messages: pd.DataFrame) -> Figure:
 def csat_vs_first_response(messages: pd.DataFrame) -> Figure:
     """Box plot of the first response time of dialogues at each CSAT rating (1–5)."""
     data = dialogue_overview(messages).dropna(subset=["csat", "first_response_s"])
-    ratings = sorted(int(r) for r in data["csat"].unique())
-    groups = [data.loc[data["csat"] == r, "first_response_s"].to_numpy(dtype=float).clip(1)
-              for r in ratings]
     fig = _figure()
     ax = fig.add_subplot()
-    if groups:
-        ax.boxplot(groups, tick_labels=[f"{r}星" for r in ratings])
+    if _boxes_by_rating(ax, data, "first_response_s", lowest=1):
         ax.set_yscale("log")
     ax.axhline(THREE_MINUTES_S, color="tab:red", linestyle="--", label="3分钟线")
     ax.set_xlabel("顾客评分（CSAT）")
@@ -254,13 +260,9 @@ def reply_score_by_csat(messages: pd.DataFrame) -> Figure:
     scores = agent_reply_scores(messages).dropna(subset=["csat"])
     per_dialogue = scores.groupby("dialogue_id").agg(csat=("csat", "first"),
                                                      total=("total", "mean"))
-    ratings = sorted(int(r) for r in per_dialogue["csat"].unique())
-    groups = [per_dialogue.loc[per_dialogue["csat"] == r, "total"].to_numpy(dtype=float)
-              for r in ratings]
     fig = _figure()
     ax = fig.add_subplot()
-    if groups:
-        ax.boxplot(groups, tick_labels=[f"{r}星" for r in ratings])
+    _boxes_by_rating(ax, per_dialogue, "total")
     ax.axhline(default_settings().pass_mark, color="tab:green", linestyle="--",
                label="及格线")
     ax.set_ylim(0, 100)

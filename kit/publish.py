@@ -60,6 +60,18 @@ def _write_index(out_dir: Path, pages: list[tuple[Path, str]], heading: str) -> 
     return index
 
 
+def _export(notebooks: list[Path] | None, out_dir: Path, exporter: Any, suffix: str,
+            heading: str, timeout: int) -> list[Path]:
+    pages = []
+    for path in notebooks if notebooks is not None else _course_notebooks():
+        nb = _executed(path, timeout)
+        body, _ = exporter.from_notebook_node(nb)
+        target = out_dir / f"{path.stem}{suffix}"
+        target.write_text(body, encoding="utf-8")
+        pages.append((target, _title_of(nb, path.stem)))
+    return [_write_index(out_dir, pages, heading), *(page for page, _ in pages)]
+
+
 def render_html(
     notebooks: list[Path] | None = None,
     out_dir: Path | None = None,
@@ -80,15 +92,7 @@ def render_html(
 
     out_dir = out_dir or REPO_ROOT / "build" / "html"
     out_dir.mkdir(parents=True, exist_ok=True)
-    exporter = HTMLExporter()
-    pages = []
-    for path in notebooks if notebooks is not None else _course_notebooks():
-        nb = _executed(path, timeout)
-        body, _ = exporter.from_notebook_node(nb)
-        target = out_dir / f"{path.stem}.html"
-        target.write_text(body, encoding="utf-8")
-        pages.append((target, _title_of(nb, path.stem)))
-    return [_write_index(out_dir, pages, "课程目录"), *(page for page, _ in pages)]
+    return _export(notebooks, out_dir, HTMLExporter(), ".html", "课程目录", timeout)
 
 
 def render_slides(
@@ -125,11 +129,4 @@ def render_slides(
         jquery_url="lib/jquery.min.js",
         require_js_url="lib/require.js",
     )
-    pages = []
-    for path in notebooks if notebooks is not None else _course_notebooks():
-        nb = _executed(path, timeout)
-        body, _ = exporter.from_notebook_node(nb)
-        target = out_dir / f"{path.stem}.slides.html"
-        target.write_text(body, encoding="utf-8")
-        pages.append((target, _title_of(nb, path.stem)))
-    return [_write_index(out_dir, pages, "课程幻灯片"), *(page for page, _ in pages)]
+    return _export(notebooks, out_dir, exporter, ".slides.html", "课程幻灯片", timeout)
