@@ -90,7 +90,8 @@ def test_ci_runs_the_readme_test_command():
 
 def test_git_ignores_generated_course_state():
     ignored = (ROOT / ".gitignore").read_text(encoding="utf-8").split()
-    for entry in ("submitted/", "autograded/", "feedback/", "gradebook.db", ".venv/", "build/"):
+    for entry in ("/submitted/", "/autograded/", "/feedback/", "/gradebook.db", ".venv/",
+                  "/build/"):
         assert entry in ignored
 
 
