@@ -18,6 +18,7 @@ Chinese fonts are set up on first use.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import TYPE_CHECKING
 
 from kit.fonts import setup_chinese_fonts
@@ -32,10 +33,26 @@ if TYPE_CHECKING:
 THREE_MINUTES_S = 180.0
 
 
+@cache
+def _show_figures_in_notebooks() -> None:
+    """In IPython/Jupyter, display a returned Figure as a PNG (not as ``<Figure ...>``) even
+    when the notebook never ran ``%matplotlib inline``. The figures are made without pyplot,
+    so each one is shown exactly once."""
+    try:
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None:
+        select_figure_formats(shell, {"png"})
+
+
 def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
     from matplotlib.figure import Figure
 
     setup_chinese_fonts()
+    _show_figures_in_notebooks()
     return Figure(figsize=(width, height), layout="constrained")
 
 

@@ -125,3 +125,19 @@ def test_roleplay_chart_shows_mood_per_round_and_each_reply_time():
     last_mood = transcript[transcript["role"] == "customer"].groupby("round")["mood"].last()
     np.testing.assert_allclose(mood_ax.lines[0].get_ydata(), last_mood)
     assert [bar.get_height() for bar in time_ax.patches] == [40.0, 200.0]
+
+
+def test_a_returned_chart_displays_as_a_picture_in_a_fresh_kernel():
+    """No `%matplotlib inline` and no pyplot import: the last-line Figure still shows as PNG."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "import kit\nimport kit.charts\n"
+        "msgs = kit.load_dialogues(kit.dataset_path('dialogues.jsonl'))"),
+        nbformat.v4.new_code_cell("kit.charts.response_time_by_agent(msgs)")]
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    outputs = nb.cells[1].outputs
+    assert [o["output_type"] for o in outputs] == ["execute_result"]
+    assert "image/png" in outputs[0]["data"]
