@@ -771,6 +771,12 @@ def _feature_echo_customer(view: _View, rule: Rule) -> list[tuple[int, int]]:
 
 
 _CLAUSE = re.compile(r"[^。！？!?；;，,\n]+[。！？!?；;，,\n]*")
+# A clause asking for an amount (多大、多少、几天、多久) is taken up by an amount in the reply
+# (4升、38码、3天、18点), whatever words the two use.
+_ASKS_AMOUNT = re.compile(r"多[大少久长重高宽厚远]|几[个天号点寸码升斤米件岁年月周人]"
+                          r"|什么时候|哪天")
+_AMOUNT = re.compile(r"[0-9０-９]+(?:\.[0-9]+)?\s*(?:个)?\s*[a-z%％\u4e00-\u9fff]"
+                     r"|[一二两三四五六七八九十半]+\s*(?:个)?\s*(?:天|小时|分钟|周|月|年|升|斤|米|码|件|人|寸)")
 
 
 def _feature_question_coverage(view: _View, rule: Rule) -> list[tuple[int, int]]:
@@ -778,12 +784,19 @@ def _feature_question_coverage(view: _View, rule: Rule) -> list[tuple[int, int]]
     if not view.customer or view.question is None:
         return []
     clauses = [c for c in _CLAUSE.findall(view.customer[:5000]) if view.question.search(c)]
-    asked = [g for g in (_content_bigrams(c) for c in clauses) if g]
+    asked = [(g, _ASKS_AMOUNT.search(c) is not None) for g, c in
+             ((_content_bigrams(c), c) for c in clauses) if g]
     if not asked:
         return []
-    found = view.first_positions(set().union(*asked))
-    covered = [min(found[g] for g in grams if g in found)
-               for grams in asked if any(g in found for g in grams)]
+    found = view.first_positions(set().union(*(g for g, _ in asked)))
+    amount = _AMOUNT.search(view.text) if any(a for _, a in asked) else None
+    covered = []
+    for grams, wants_amount in asked:
+        where = [found[g] for g in grams if g in found]
+        if where:
+            covered.append(min(where))
+        elif wants_amount and amount is not None:
+            covered.append(amount.start())
     if not _in_range(len(covered) / len(asked), rule):
         return []
     return [(s, s + 2) for s in sorted(set(covered))]
