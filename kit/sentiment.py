@@ -18,7 +18,7 @@ How a message is scored
 3. The text is cut into clauses at punctuation and spaces. Inside a clause a negator flips
    the next sentiment word within a few characters (softened for 不太, emphatic for 根本不), a
    degree word multiplies it, and an aspect followed by a size word is read together
-   (价格高 is negative, 性价比高 positive).
+   (价格高 is negative, 性价比高 positive; 手机很薄 is praise, 面料太薄 a complaint).
 4. Questions and hypotheticals damp the sentiment of their clause (质量好吗 is not praise);
    rhetorical questions (为什么这么慢) do not. ``？？`` adds impatience, ``！！`` intensifies.
 5. Adversatives weight the part after them more; sarcasm markers and ironic praise beside a
@@ -129,6 +129,8 @@ class _Entry:
         "again",
         "ascii",
         "aspect",
+        "body_aspect",
+        "body_magnitude",
         "concessive",
         "degree",
         "excess",
@@ -163,6 +165,7 @@ class _Entry:
         self.adv_initial = self.concessive = False
         self.question = self.rhetorical = self.hypo = self.request = False
         self.aspect = self.magnitude = 0
+        self.body_aspect = self.body_magnitude = False  # 手机/机身 pair only with 薄/轻/厚/重
         self.function = 0.0
         self.prefix = self.suffix = self.marker = False
         self.ascii = text.isascii() and text.isalnum()
@@ -292,10 +295,14 @@ def _lexicon() -> _Lexicon:
         e = entry(fields[0])
         if role != "block":
             setattr(e, role, True)
-    for path, number, fields in _rows("aspects.tsv", 2, 2):
-        entry(fields[0]).aspect = 1 if _number(path, number, "direction", fields[1]) > 0 else -1
-    for path, number, fields in _rows("magnitudes.tsv", 2, 2):
-        entry(fields[0]).magnitude = 1 if _number(path, number, "sign", fields[1]) > 0 else -1
+    for path, number, fields in _rows("aspects.tsv", 2, 3):
+        e = entry(fields[0])
+        e.aspect = 1 if _number(path, number, "direction", fields[1]) > 0 else -1
+        e.body_aspect = "body" in _flags(path, number, fields, 2, {"body"})
+    for path, number, fields in _rows("magnitudes.tsv", 2, 3):
+        e = entry(fields[0])
+        e.magnitude = 1 if _number(path, number, "sign", fields[1]) > 0 else -1
+        e.body_magnitude = "body" in _flags(path, number, fields, 2, {"body"})
     for path, number, fields in _rows("functions.tsv", 2, 2):
         entry(fields[0]).function = _number(path, number, "weight", fields[1])
     patterns = []
@@ -431,6 +438,7 @@ class _Scorer:
         self.adversatives: list[tuple[int, _Entry, int]] = []  # position, entry, sentence
         self.concessive_clauses: dict[int, float] = {}  # clause → weight (虽然)
         self.clause_sentence: list[int] = []
+        self.sentence_starts: dict[int, int] = {}  # sentence → position of its first clause
         self.request = self.question = self.marker = False
 
     def cue(self, start: int, end: int, weight: float, kind: str) -> None:
@@ -462,7 +470,7 @@ class _Scorer:
         rhetorical = hypo = False
         neg: _Pending | None = None
         deg: _Pending | None = None
-        last_aspect: tuple[int, int, int, _Item | None] | None = None
+        last_aspect: tuple[int, int, _Entry, _Item | None] | None = None
         last_item: _Item | None = None
         for k, (start, end, e) in enumerate(tokens):
             question = question or e.question
@@ -487,7 +495,8 @@ class _Scorer:
                     and last_item is not None
                     and not last_item.negated
                     and start - last_item.end <= _POST_NEG_WINDOW
-                ):  # 线头都没有
+                    and _tail_ok(norm, end)
+                ):  # 线头都没有 (but not 坏了也不维护: there 也不 negates the verb after it)
                     last_item.weight = _negate(last_item.weight, e.negator)
                     last_item.negated = True
                     self.cue(start, end, -e.negator, "negator")
@@ -512,8 +521,15 @@ class _Scorer:
                 if neg is not None:
                     neg = neg._replace(reach=end)
                 continue
-            if e.magnitude and last_aspect is not None and start - last_aspect[1] <= _ASPECT_WINDOW:
-                a_start, _a_end, a_dir, a_item = last_aspect  # 价格 … 高
+            if (
+                e.magnitude
+                and last_aspect is not None
+                and start - last_aspect[1] <= _ASPECT_WINDOW
+                and (not e.tail or _tail_ok(norm, end))
+                and (e.body_magnitude or not last_aspect[2].body_aspect)
+            ):
+                a_start, _a_end, a_entry, a_item = last_aspect  # 价格 … 高
+                a_dir = a_entry.aspect
                 last_aspect = None
                 base = max(_ASPECT_WEIGHT, abs(a_item.weight) if a_item else 0.0)
                 if a_item is not None:  # 色差大: the pair replaces the bare aspect word
@@ -531,14 +547,14 @@ class _Scorer:
                 neg = None
             else:
                 if e.aspect:
-                    last_aspect = (start, end, e.aspect, None)
+                    last_aspect = (start, end, e, None)
                 continue
             self.modify(item, neg, deg)
             neg = deg = None
             items.append(item)
             last_item = item
             if e.aspect and item.kind != "aspect":
-                last_aspect = (start, end, e.aspect, item)
+                last_aspect = (start, end, e, item)
 
         if rhetorical or clause.sep.count("?") >= 2:
             question = False  # 为什么这么慢 / 发货了吗？？ complain, they do not ask
@@ -561,6 +577,7 @@ class _Scorer:
                 sep_end = clause.sep_start + len(clause.sep)
                 items.append(_Item(clause.sep_start, sep_end, delta, "punct", index))
         self.clause_sentence.append(sentence)
+        self.sentence_starts.setdefault(sentence, clause.start)
 
 
 def sentiment(text: str) -> SentimentResult:
@@ -646,7 +663,10 @@ def sentiment(text: str) -> SentimentResult:
 
 
 def _weigh_adversatives(items: list[_Item], scorer: _Scorer) -> None:
-    """Weight contributions around 但是/不过 (the part after weighs more) and 虽然."""
+    """Weight contributions around 但是/不过 (the part after weighs more) and 虽然.
+
+    An adversative that opens a sentence (环境不错。但设施陈旧) weighs down the sentence
+    before it, when that sentence has no adversative of its own."""
     by_sentence: dict[int, list[tuple[int, _Entry]]] = {}
     for position, e, sentence in scorer.adversatives:  # already in text order
         by_sentence.setdefault(sentence, []).append((position, e))
@@ -656,6 +676,9 @@ def _weigh_adversatives(items: list[_Item], scorer: _Scorer) -> None:
         sentence = scorer.clause_sentence[item.clause]
         found = by_sentence.get(sentence)
         if not found:
+            following = by_sentence.get(sentence + 1)
+            if following and following[0][0] == scorer.sentence_starts.get(sentence + 1):
+                item.weight *= following[0][1].adv_before
             continue
         index = bisect_right(positions[sentence], item.start)
         if index:
