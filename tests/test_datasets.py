@@ -519,3 +519,16 @@ def test_model_answer_checks():
         "您好，这款有现货。", "presale")
     assert "contains 第一 as a superlative" in model_answer_problems("您好，这款销量第一。")
     assert model_answer_problems("您好，第一时间为您处理，今天18点前回复。") == []
+
+
+def test_readme_documents_every_data_file():
+    """Every file in datasets/ is named in datasets/README.md, itself or by its folder."""
+    root = _data("README.md").parent
+    readme = _data("README.md").read_text(encoding="utf-8")
+    undocumented = [
+        str(path.relative_to(root)) for path in sorted(root.rglob("*"))
+        if path.is_file() and not path.name.startswith("README")
+        and str(path.relative_to(root)) not in readme
+        and f"{path.parent.relative_to(root)}/" not in readme
+    ]
+    assert not undocumented, f"datasets/README.md does not mention {undocumented}"
