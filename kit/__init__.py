@@ -6,6 +6,8 @@ The public API is re-exported here and imported lazily on first use, so that
 >>> import kit
 >>> "load_dialogues" in dir(kit)
 True
+>>> kit.labels.SCENARIO_LABELS["bargain"]
+'议价'
 """
 
 from importlib import import_module
@@ -50,10 +52,16 @@ _EXPORTS: dict[str, str] = {
     "autograde": "kit.grading",
 }
 
+# Submodules reachable as ``kit.<name>`` after a plain ``import kit``.
+_SUBMODULES = ("charts", "datasets", "dialogues", "grading", "labels", "metrics", "quiz",
+               "roleplay", "rubric", "widgets")
+
 __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return import_module(f"kit.{name}")
     try:
         module = _EXPORTS[name]
     except KeyError:

@@ -168,17 +168,23 @@ def mood_trajectory_chart(messages: pd.DataFrame, dialogue_id: str,
     return fig
 
 
-def dialogue_overview(messages: pd.DataFrame) -> pd.DataFrame:
+def dialogue_overview(messages: pd.DataFrame,
+                      service_window: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per dialogue: its service metrics, CSAT and the customer's final mood.
 
     Columns: ``dialogue_id, agent_id, channel, scenario, csat, rounds, first_response_s,
     mean_response_s, final_score`` (the sentiment of the customer's last message).
     This is the table behind :func:`sentiment_vs_response` and :func:`csat_vs_first_response`.
+
+    Args:
+        messages: the message frame from :func:`kit.load_dialogues`.
+        service_window: e.g. ``("08:00", "23:00")``: count only rounds opened in service
+            hours, so a message left overnight does not count as a slow first response.
     """
     from kit.metrics import service_summary
     from kit.sentiment import mood_trajectory
 
-    per = service_summary(messages, by="dialogue_id").rename(
+    per = service_summary(messages, by="dialogue_id", service_window=service_window).rename(
         columns={"first_response_median_s": "first_response_s"})
     firsts = messages.drop_duplicates("dialogue_id").set_index("dialogue_id")
     levels = [c for c in ("agent_id", "channel", "scenario", "csat") if c in firsts.columns]
@@ -188,9 +194,11 @@ def dialogue_overview(messages: pd.DataFrame) -> pd.DataFrame:
     return table.reset_index()
 
 
-def sentiment_vs_response(messages: pd.DataFrame) -> Figure:
+def sentiment_vs_response(messages: pd.DataFrame,
+                          service_window: Sequence[str] | None = None) -> Figure:
     """Scatter of each dialogue's mean response time against the customer's final mood."""
-    data = dialogue_overview(messages).dropna(subset=["mean_response_s", "final_score"])
+    data = dialogue_overview(messages, service_window).dropna(
+        subset=["mean_response_s", "final_score"])
     fig = _figure()
     ax = fig.add_subplot()
     ax.scatter(data["mean_response_s"].clip(lower=1), data["final_score"], s=12, alpha=0.5)
@@ -203,9 +211,10 @@ def sentiment_vs_response(messages: pd.DataFrame) -> Figure:
     return fig
 
 
-def csat_vs_first_response(messages: pd.DataFrame) -> Figure:
+def csat_vs_first_response(messages: pd.DataFrame,
+                           service_window: Sequence[str] | None = None) -> Figure:
     """Box plot of the first response time of dialogues at each CSAT rating (1–5)."""
-    data = dialogue_overview(messages).dropna(subset=["csat", "first_response_s"])
+    data = dialogue_overview(messages, service_window).dropna(subset=["csat", "first_response_s"])
     fig = _figure()
     ax = fig.add_subplot()
     if _boxes_by_rating(ax, data, "first_response_s", lowest=1):

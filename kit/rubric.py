@@ -899,14 +899,18 @@ def compare_replies(replies: Iterable[str], *, customer: str | None = None,
     """Score several replies to the same customer message side by side (before/after tables).
 
     Returns:
-        A pandas DataFrame indexed by the reply text, with the columns 总分, 通过, the six
-        dimensions' Chinese labels (scores 0–1) and 提示 (the first hint of the reply).
+        A pandas DataFrame indexed by the reply text, with the columns 总分, 通过, 红线 (the
+        red lines crossed, "" if none), the six dimensions' Chinese labels (scores 0–1) and
+        提示 (the first hint of the reply).
 
     >>> good = "非常抱歉让您久等了，我这就帮您催快递，今天18点前回复您。"
     >>> table = compare_replies(["等着吧", good], customer="快递怎么还没到？",
     ...                         scenario="logistics_delay")
     >>> bool(table.loc["等着吧", "总分"] < table.loc[good, "总分"])
     True
+    >>> row = compare_replies(["加我微信聊"]).loc["加我微信聊"]
+    >>> int(row["总分"]), row["红线"]
+    (0, '引导站外交易或联系')
     """
     import pandas as pd
 
@@ -914,7 +918,8 @@ def compare_replies(replies: Iterable[str], *, customer: str | None = None,
     for reply in replies:
         result = score_reply(reply, customer=customer, scenario=scenario, settings=settings)
         hints = [dim.hint for dim in result.dimensions.values() if dim.hint]
-        rows[reply] = {"总分": result.total, "通过": result.passed,
+        red = "、".join(dict.fromkeys(_red_label(r.category) for r in result.red_lines))
+        rows[reply] = {"总分": result.total, "通过": result.passed, "红线": red,
                        **{_dimension_label(k): round(d.score, 2)
                           for k, d in result.dimensions.items()},
                        "提示": hints[0] if hints else ""}

@@ -141,3 +141,13 @@ def test_a_returned_chart_displays_as_a_picture_in_a_fresh_kernel():
     outputs = nb.cells[1].outputs
     assert [o["output_type"] for o in outputs] == ["execute_result"]
     assert "image/png" in outputs[0]["data"]
+
+
+def test_service_window_keeps_overnight_waits_out_of_first_response(messages):
+    whole_day = charts.dialogue_overview(messages)
+    in_hours = charts.dialogue_overview(messages, kit.PLATFORM_SERVICE_WINDOW)
+    assert in_hours["first_response_s"].max() < whole_day["first_response_s"].max()
+    expected = kit.service_summary(messages, by="dialogue_id",
+                                   service_window=kit.PLATFORM_SERVICE_WINDOW)
+    np.testing.assert_allclose(in_hours.set_index("dialogue_id")["first_response_s"],
+                               expected["first_response_median_s"].loc[in_hours["dialogue_id"]])
