@@ -7,7 +7,7 @@ lexicon-scanner comparison (dict longest match, as used, vs one precompiled rege
 
 Label mapping (stated, not tuned):
 - reviews (two classes): ours → positive when score > 0, and a review with no evidence either
-  way (score exactly 0) counts as negative (see datasets/README.sentiment.md, "zero-cue rule");
+  way (score exactly 0) counts as negative (see datasets/README.md, "zero-cue rule");
   the older mapping (score >= 0) is printed beside it. SnowNLP → positive when p >= 0.5.
 - chat (three classes): ours → its own label (|score| < NEUTRAL_BAND is neutral);
   SnowNLP → neg when p < 0.4, pos when p > 0.6, else neu.

@@ -1,7 +1,7 @@
 """Chapter quizzes: load and validate the question files, check answers.
 
 Questions are data: one YAML file per chapter, ``datasets/quizzes/chNN.yaml`` (the format is
-documented in ``datasets/README.quizzes.md``). This module is the pure logic — reading,
+documented in ``datasets/README.md``). This module is the pure logic — reading,
 validating and checking; :class:`kit.widgets.Quiz` is the interface on top of it.
 
 Three kinds of question:

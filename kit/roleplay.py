@@ -53,7 +53,7 @@ OUTCOME_LABELS: dict[str, str] = {
     "out_of_turns": "轮数用尽，未能解决",
 }
 
-# How Session.result() scores a chat (documented in datasets/README.personas.md).
+# How Session.result() scores a chat (documented in datasets/README.md).
 REPLY_WEIGHT = 0.7
 """Share of the score that is the mean rubric total of the trainee's replies."""
 OUTCOME_WEIGHT = 0.3
