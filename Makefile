@@ -10,7 +10,7 @@ ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 LAB_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install lab test lint bench html slides release doctor clean
+.PHONY: install lab test lint bench html slides release doctor sample-class clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,13 @@ lint: install
 
 # Layers: (a) unit tests and doctests of kit/, (b) every notebook in notebooks/ and
 # solutions/ executed with nbval, (c) the nbgrader course checks, (d) real-browser tests.
-test: install lint
+test: install lint sample-class
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# A simulated class of 32 trainees graded through the real pipeline, for the instructor
+# dashboard (cached in build/sample_class/ until its inputs change).
+sample-class: install
+	$(PY) scripts/make_sample_class.py
 
 bench: install
 	$(PY) bench/run_all.py

@@ -50,11 +50,15 @@ _EXPORTS: dict[str, str] = {
     "release": "kit.grading",
     "validate": "kit.grading",
     "autograde": "kit.grading",
+    "grade": "kit.grading",
+    "feedback": "kit.grading",
+    "check": "kit.grading",
+    "load_class": "kit.dashboard",
 }
 
 # Submodules reachable as ``kit.<name>`` after a plain ``import kit``.
-_SUBMODULES = ("charts", "datasets", "dialogues", "grading", "labels", "metrics", "quiz",
-               "roleplay", "rubric", "widgets")
+_SUBMODULES = ("charts", "dashboard", "datasets", "dialogues", "grading", "labels", "metrics",
+               "quiz", "roleplay", "rubric", "widgets")
 
 __all__ = sorted(_EXPORTS)
 
