@@ -293,27 +293,44 @@ def test_kit_feedback_command_names_the_files(graded, capsys):
 
 
 REAL_ASSIGNMENTS = grading.load_course(REPO).assignments()
-# A reply-rewriting answer of the real course, flagged for the rubric as docs/grading.md says.
-REPLIES = ("ch05_presale", "rewrites", {"answers": "rewrites", "cases": "PRESALE_CASES"})
+# The reply-rewriting answers of the real course (flagged for the rubric as docs/grading.md
+# says) and how many replies each holds; the other assignments have none.
+REWRITING = {
+    "ch02_wording": {"rewrites": 3, "concrete": 3, "declines": 3},
+    "ch03_emotions": {"soothing": 3},
+    "ch04_empathy": {"empathetic": 3},
+    "ch05_presale": {"rewrites": 3},
+    "ch06_aftersale": {"fixes": 3},
+    "ch07_complaints": {"cool_replies": 3},
+}
+# The assignment whose graded replies and feedback are checked end to end below.
+REPLIES = "ch05_presale"
 
 
-def flag_replies(folder: Path) -> None:
-    assignment, grade_id, spec = REPLIES
-    path = folder / "solutions" / assignment / f"{assignment}.ipynb"
-    if not path.is_file():
-        return
-    nb = nbformat.read(path, as_version=4)
-    next(c for c in nb.cells if meta(c).get("grade_id") == grade_id).metadata["kit"] = {
-        "replies": spec
-    }
-    nbformat.write(nb, path)
+@pytest.mark.parametrize("assignment", REAL_ASSIGNMENTS)
+def test_real_rewriting_items_give_the_rubric_each_model_reply_in_context(assignment):
+    from kit.labels import SCENARIO_LABELS
+    from kit.rubric import score_reply
+
+    found = []
+    for path in sorted((REPO / "exercises" / assignment).glob("*.ipynb")):
+        released = nbformat.read(path, as_version=4)
+        solution = nbformat.read(REPO / "solutions" / assignment / path.name, as_version=4)
+        released_text = "\n".join(cell.source for cell in released.cells)
+        for item, reply, context in grading.student_replies(released, solution):
+            found.append(item.split(":")[0])
+            assert context["customer"] and context["customer"] in released_text, item
+            assert context["scenario"] is None or context["scenario"] in SCENARIO_LABELS, item
+            result = score_reply(reply, **context)
+            assert result.passed, f"{assignment} {item}: {result.total}\n{result.explain()}"
+    assert {key: found.count(key) for key in found} == REWRITING.get(assignment, {})
 
 
 @pytest.fixture(scope="module")
 def real_course(tmp_path_factory) -> grading.Course:
     """The real assignments released into one temporary course, each submitted once: its
     partial answer (visible and hidden failures) plus a cell printing the input history."""
-    course = copy_course(REPO, tmp_path_factory.mktemp("real"), REAL_ASSIGNMENTS, flag_replies)
+    course = copy_course(REPO, tmp_path_factory.mktemp("real"), REAL_ASSIGNMENTS)
     for assignment in REAL_ASSIGNMENTS:
         partial = json.loads((TESTS / "data" / "partial" / f"{assignment}.json").read_text("utf-8"))
         notebook = f"{partial.get('notebook', assignment)}.ipynb"
@@ -341,7 +358,7 @@ def test_feedback_on_real_assignments_never_shows_hidden_tests(assignment, real_
         leaked = [line for line in hidden_lines(solution) if line in text]
         assert not leaked, f"{path.name} shows hidden tests: {leaked}"
         assert "print(In)" in text and "已隐去" in text
-    if assignment == REPLIES[0]:
+    if assignment == REPLIES:
         replies = real_course.root / "grades" / f"{assignment}-replies.csv"
         with replies.open(encoding="utf-8", newline="") as handle:
             rows = list(csv.DictReader(handle))
