@@ -53,6 +53,7 @@ _EXPORTS: dict[str, str] = {
     "grade": "kit.grading",
     "feedback": "kit.grading",
     "check": "kit.grading",
+    "KernelFailureError": "kit.grading",
     "load_class": "kit.dashboard",
 }
 

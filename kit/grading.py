@@ -53,6 +53,11 @@ class GradingError(RuntimeError):
     """nbgrader failed; the message carries its log."""
 
 
+class KernelFailureError(RuntimeError):
+    """The grading kernel failed for a reason that is not the notebook's: it did not
+    start, or it died at a cell that runs fine in a fresh kernel, twice."""
+
+
 @dataclass(frozen=True)
 class Course:
     """An nbgrader course directory and its configuration.
@@ -742,6 +747,11 @@ MAX_INCIDENTS = 4
 """Cells of one notebook that may crash the kernel or time out before the rest of the
 notebook is given up (each incident costs a kernel restart and a re-run)."""
 
+INFRA_RETRIES = 1
+"""Kernel failures per notebook that are not the notebook's doing (the kernel did not
+start, or died at a cell that then ran fine) and are absorbed by running the notebook
+again; one more fails the notebook with :class:`KernelFailureError`."""
+
 CRASHED, TIMED_OUT, NOT_RUN = "DeadKernelError", "CellTimeoutError", "NotRunError"
 _THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 _TRUNCATED = "\n…（输出太长，后面的部分已省略）\n"
@@ -755,6 +765,14 @@ def _kernel_setup_line(memory_limit_mb: int | None) -> str:
     return (
         "exec(\"try:\\n import resource\\n resource.setrlimit(resource.RLIMIT_AS, "
         f"({limit}, {limit}))\\nexcept (ImportError, ValueError, OSError):\\n pass\", {{}})"
+    )
+
+
+def _kernel_failure(index: int, exc: BaseException) -> str:
+    where = "did not start" if index < 0 else f"died at cell {index} and again elsewhere"
+    return (
+        f"the grading kernel {where} ({type(exc).__name__}: {exc}); not the student's "
+        "doing: grade this submission again"
     )
 
 
@@ -774,7 +792,13 @@ def contained_execute() -> Any:
       gets an error output (``DeadKernelError`` / ``CellTimeoutError``) and is skipped
       when the notebook is run again in a fresh kernel, so every other cell still runs.
       After :data:`MAX_INCIDENTS` such cells the remaining cells are not run
-      (``NotRunError``).
+      (``NotRunError``);
+    - a kernel death is blamed on a cell only when the kernel dies at that cell again
+      in a fresh kernel: a kernel killed from outside (the out-of-memory killer on a
+      loaded machine) or one that does not start is not the student's doing. The
+      notebook is run again (:data:`INFRA_RETRIES` times); after that
+      :class:`KernelFailureError` is raised, and :func:`grade` marks the submission's
+      items ``crashed`` with the reason on the console, never ``failed`` or ``error``.
     """
     global _EXECUTE_CLASS
     if _EXECUTE_CLASS is not None:
@@ -822,6 +846,8 @@ def contained_execute() -> Any:
             self._skipped: dict[int, tuple[str, str]] = {}
             original = nb  # filled in place at the end, as nbclient does
             pristine = copy.deepcopy(nb)
+            suspect: int | None = None  # a cell the kernel died at once, not yet blamed
+            blips = 0  # kernel failures that were not the notebook's doing
             while True:
                 self._current = -1
                 self._printed: dict[int, int] = {}
@@ -830,21 +856,42 @@ def contained_execute() -> Any:
                     nb, resources = super().preprocess(work, resources, km)
                 except (DeadKernelError, CellTimeoutError) as exc:
                     index = self._current
-                    if index < 0 or index in self._skipped:
+                    if index in self._skipped:
                         raise
-                    if isinstance(exc, DeadKernelError):
-                        cause = (CRASHED, "内核在运行这个格子时退出了（例如 os._exit 或崩溃）")
-                    else:
-                        cause = (TIMED_OUT, f"这个格子运行超过 {self.timeout} 秒，已被中止")
-                    self._skipped[index] = cause
-                    if len(self._skipped) >= MAX_INCIDENTS:
-                        for later in range(index + 1, len(pristine.cells)):
-                            self._skipped.setdefault(
-                                later, (NOT_RUN, "前面出问题的格子太多，这个格子没有运行")
-                            )
+                    if index < 0 or (isinstance(exc, DeadKernelError) and index != suspect):
+                        # No cell ran yet (the kernel did not start), or a kernel death not
+                        # yet seen at this cell: the machine (out-of-memory killer, a port
+                        # taken by another kernel) rather than the student. Run again once.
+                        blips += suspect is not None or index < 0
+                        if blips > INFRA_RETRIES:
+                            raise KernelFailureError(_kernel_failure(index, exc)) from exc
+                        suspect = None if index < 0 else index
+                        continue
+                    suspect = None
+                    self._skip(index, exc, len(pristine.cells))
+                    continue
+                except Exception as exc:
+                    if self._current >= 0:
+                        raise
+                    blips += 1  # the kernel did not start or did not answer
+                    if blips > INFRA_RETRIES:
+                        raise KernelFailureError(_kernel_failure(-1, exc)) from exc
                     continue
                 original.cells, original.metadata = nb.cells, nb.metadata
                 return original, resources
+
+        def _skip(self, index: int, exc: Exception, count: int) -> None:
+            """Record ``exc`` as the outcome of cell ``index``, skipped from now on."""
+            if isinstance(exc, DeadKernelError):
+                cause = (CRASHED, "内核在运行这个格子时退出了（例如 os._exit 或崩溃）")
+            else:
+                cause = (TIMED_OUT, f"这个格子运行超过 {self.timeout} 秒，已被中止")
+            self._skipped[index] = cause
+            if len(self._skipped) >= MAX_INCIDENTS:
+                for later in range(index + 1, count):
+                    self._skipped.setdefault(
+                        later, (NOT_RUN, "前面出问题的格子太多，这个格子没有运行")
+                    )
 
         def preprocess_cell(self, cell: Any, resources: Any, index: int) -> Any:
             self._current = index

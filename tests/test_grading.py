@@ -487,3 +487,85 @@ def test_grade_explains_what_is_missing(tmp_path):
     os.remove(course.root / "gradebook.db")
     with pytest.raises(ValueError, match=f"kit release {ASSIGNMENT}"):
         grading.grade(ASSIGNMENT, course_root=course.root)
+
+
+# ---------------------------------------------------------------- infrastructure failures
+
+
+def _kill_kernel_at(monkeypatch, index: int, times: int) -> list[int]:
+    """Make the grading kernel die (SIGKILL from outside, as the out-of-memory killer or a
+    lost kernel would) when cell ``index`` is about to run, the first ``times`` times."""
+    import signal
+
+    executor = grading.contained_execute()
+    original = executor.preprocess_cell
+    kills: list[int] = []
+
+    def preprocess_cell(self, cell, resources, at):
+        if at == index and len(kills) < times:
+            kills.append(at)
+            os.kill(self.km.provisioner.pid, signal.SIGKILL)
+        return original(self, cell, resources, at)
+
+    monkeypatch.setattr(executor, "preprocess_cell", preprocess_cell)
+    return kills
+
+
+def test_a_kernel_killed_once_from_outside_is_not_blamed_on_the_student(
+    fixture_copy, tmp_path, monkeypatch
+):
+    # Cell 2 defines seconds_between (a model answer). Before the fix the death was blamed
+    # on it: the cell was skipped and its test failed with a NameError (0 points, "error").
+    kills = _kill_kernel_at(monkeypatch, 2, times=1)
+    report = grading.check(learner_file(fixture_copy, tmp_path, {}), timeout=5,
+                           course_root=fixture_copy.root)  # fmt: skip
+    assert kills == [2]
+    assert [(i.item, i.status) for i in report.items if i.status != "manual"] == [
+        ("test_seconds_between", "ok"), ("test_three_minute_rate", "ok"),
+        ("test_has_polite_address", "ok"),
+    ]  # fmt: skip
+
+
+def test_a_cell_that_kills_the_kernel_every_time_is_still_skipped(
+    fixture_copy, tmp_path, monkeypatch
+):
+    _kill_kernel_at(monkeypatch, 2, times=2)
+    report = grading.check(learner_file(fixture_copy, tmp_path, {}), timeout=5,
+                           course_root=fixture_copy.root)  # fmt: skip
+    statuses = {i.item: i.status for i in report.items}
+    assert statuses["test_seconds_between"] == "crashed"
+    assert statuses["test_three_minute_rate"] == statuses["test_has_polite_address"] == "ok"
+
+
+def test_a_kernel_that_does_not_start_twice_is_an_infrastructure_failure(
+    fixture_copy, tmp_path, monkeypatch
+):
+    executor = grading.contained_execute()
+    starts: list[int] = []
+
+    def no_kernel(self, **kwargs):
+        starts.append(1)
+        raise RuntimeError("Kernel died before replying to kernel_info")
+
+    monkeypatch.setattr(executor, "start_new_kernel", no_kernel)
+    with pytest.raises(grading.KernelFailureError, match=r"did not start.*not the student"):
+        grading.check(learner_file(fixture_copy, tmp_path, {}), timeout=5,
+                      course_root=fixture_copy.root)  # fmt: skip
+    assert len(starts) == 1 + grading.INFRA_RETRIES
+
+
+def test_grade_marks_a_kernel_that_cannot_start_as_crashed_not_failed(tmp_path):
+    # A kernel that dies before answering (here: a 1 MiB address-space cap) is run
+    # again, then reported on the console and as "crashed", with every item left to the
+    # instructor in the gradebook; never "failed" or "error" as if the student's code ran.
+    course = copy_course(FIXTURE, tmp_path, [ASSIGNMENT])
+    submit(course, "unlucky", {})
+    console = io.StringIO()
+    with contextlib.redirect_stderr(console):
+        report = grading.grade(ASSIGNMENT, course_root=course.root, workers=1, timeout=5,
+                               memory_limit_mb=1, progress=True)  # fmt: skip
+    assert {row.status for row in report.rows} == {"crashed"}
+    assert "KernelFailureError" in console.getvalue()
+    assert "not the student's doing" in console.getvalue()
+    recorded = grading.scores(ASSIGNMENT, course_root=course.root)["unlucky"]
+    assert all(item.needs_manual_grade for item in recorded.items)
