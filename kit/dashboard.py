@@ -358,21 +358,23 @@ def export(data: ClassData, folder: str | os.PathLike[str] | None = None) -> lis
     """Write ``class_summary.csv`` and ``class_report.xlsx`` (sheets: 成绩汇总, 各题得分,
     技能, 需要帮助, 常见错误, 常见扣分规则) to ``folder`` (default: the class's
     ``grades/`` folder). Returns the two paths."""
+    from kit.datasets import spreadsheet_safe
+
     target = Path(folder) if folder is not None else (data.root or Path.cwd()) / "grades"
     target.mkdir(parents=True, exist_ok=True)
     summary = student_summary(data)
     csv_path = target / "class_summary.csv"
-    summary.to_csv(csv_path, encoding="utf-8-sig")
+    spreadsheet_safe(summary).to_csv(csv_path, encoding="utf-8-sig")
     xlsx_path = target / "class_report.xlsx"
     import pandas as pd
 
     with pd.ExcelWriter(xlsx_path, engine="openpyxl") as writer:
-        summary.to_excel(writer, sheet_name="成绩汇总")
-        data.scores.to_excel(writer, sheet_name="各题得分", index=False)
-        skill_matrix(data).to_excel(writer, sheet_name="技能")
-        needs_help(data).to_excel(writer, sheet_name="需要帮助", index=False)
-        common_mistakes(data, top=50).to_excel(writer, sheet_name="常见错误", index=False)
-        common_rule_hits(data, top=50).to_excel(writer, sheet_name="常见扣分规则", index=False)
+        for frame, sheet, index in (
+                (summary, "成绩汇总", True), (data.scores, "各题得分", False),
+                (skill_matrix(data), "技能", True), (needs_help(data), "需要帮助", False),
+                (common_mistakes(data, top=50), "常见错误", False),
+                (common_rule_hits(data, top=50), "常见扣分规则", False)):
+            spreadsheet_safe(frame).to_excel(writer, sheet_name=sheet, index=index)
     return [csv_path, xlsx_path]
 
 

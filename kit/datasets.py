@@ -107,3 +107,46 @@ def phrases(function: str | None = None, scenario: str | None = None) -> Any:
         if scenario is None or "all" in p["scenarios"] or scenario in p["scenarios"]
     ]
     return pd.DataFrame(rows, columns=["function", "label", "text", "scenarios", "note"])
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame: Any) -> Any:
+    """A copy of a DataFrame whose text cells and labels cannot run as spreadsheet formulas.
+
+    Text that starts like a formula (``= + - @``, tab or carriage return) gets a leading
+    apostrophe, which Excel and LibreOffice show as plain text. :func:`from_spreadsheet_safe`
+    undoes it when the file is read back.
+
+    >>> import pandas as pd
+    >>> spreadsheet_safe(pd.DataFrame({"text": ["=1+1", "您好"]}))["text"].tolist()
+    ["'=1+1", '您好']
+    """
+    def safe(value: Any) -> Any:
+        return "'" + value if isinstance(value, str) and value.startswith(_FORMULA_START) \
+            else value
+
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("str", "string"):
+            out[column] = out[column].map(safe)
+    if out.index.nlevels == 1:
+        out.index = out.index.map(safe)
+    return out
+
+
+def from_spreadsheet_safe(frame: Any) -> Any:
+    """Undo :func:`spreadsheet_safe` on a frame read back from a file.
+
+    >>> import pandas as pd
+    >>> from_spreadsheet_safe(pd.DataFrame({"text": ["'=1+1", "'ok"]}))["text"].tolist()
+    ['=1+1', "'ok"]
+    """
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or str(out[column].dtype) in ("str", "string"):
+            out[column] = out[column].map(
+                lambda v: v[1:] if isinstance(v, str) and v.startswith("'")
+                and v[1:].startswith(_FORMULA_START) else v)
+    return out

@@ -722,11 +722,15 @@ class ReplyRewriter(widgets.VBox):
 
     def export_csv(self, path: str | os.PathLike[str] = HISTORY_FILE) -> Path:
         """Write the history as CSV (UTF-8 with BOM, so spreadsheet programs read the
-        Chinese); read it back with :func:`load_history`. Refuses the course data folder."""
+        Chinese); read it back with :func:`load_history`. Refuses the course data folder.
+        Text that a spreadsheet would run as a formula is written as plain text
+        (:func:`kit.datasets.spreadsheet_safe`)."""
+        from kit.datasets import spreadsheet_safe
+
         target = _learner_file(path)
         frame = self.history
         frame["timestamp"] = frame["timestamp"].map(lambda t: t.isoformat())
-        frame.to_csv(target, index=False, encoding="utf-8-sig")
+        spreadsheet_safe(frame).to_csv(target, index=False, encoding="utf-8-sig")
         return target
 
     def _on_export(self, _: Any = None) -> None:
@@ -780,9 +784,11 @@ def load_history(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     import pandas as pd
 
+    from kit.datasets import from_spreadsheet_safe
+
     name = os.fspath(path)
     frame = pd.read_csv(name, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    return _history_types(frame, name)
+    return _history_types(from_spreadsheet_safe(frame), name)
 
 
 # --------------------------------------------------------------------------- contest

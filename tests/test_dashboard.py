@@ -121,6 +121,22 @@ def test_export_writes_csv_and_excel(data, tmp_path):
     assert sheets == ["成绩汇总", "各题得分", "技能", "需要帮助", "常见错误", "常见扣分规则"]
 
 
+def test_export_writes_formula_like_text_as_text(data, tmp_path, monkeypatch):
+    from openpyxl import load_workbook
+
+    original = dashboard.student_summary
+
+    def renamed(class_data):
+        summary = original(class_data)
+        return summary.rename(index={summary.index[0]: "=cmd|' /C calc'!A0"})
+
+    monkeypatch.setattr(dashboard, "student_summary", renamed)
+    csv_path, xlsx_path = dashboard.export(data, tmp_path)
+    cell = load_workbook(xlsx_path)["成绩汇总"].cell(row=2, column=1)
+    assert cell.data_type == "s" and cell.value == "'=cmd|' /C calc'!A0"
+    assert "'=cmd" in csv_path.read_text(encoding="utf-8-sig")
+
+
 def test_charts_are_drawn_from_the_data(data):
     figure = dashboard.score_distribution(data)
     ax = figure.axes[0]

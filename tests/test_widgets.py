@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from html.parser import HTMLParser
@@ -313,6 +314,16 @@ def test_history_records_every_attempt_and_round_trips(rewriter: ReplyRewriter, 
     path = rewriter.export_csv(tmp_path / "mine.csv")
     assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: spreadsheets read the Chinese
     pd.testing.assert_frame_equal(load_history(path), history)
+
+
+@pytest.mark.parametrize("text", ["=HYPERLINK(\"http://x\",\"点我\")", "+1+1", "-2", "@SUM(A1)"])
+def test_export_keeps_formula_like_text_from_running_in_a_spreadsheet(
+        rewriter: ReplyRewriter, tmp_path: Path, text: str):
+    rewriter.submit(text)
+    path = rewriter.export_csv(tmp_path / "mine.csv")
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows[0]["text"] == "'" + text  # shown as text by Excel / LibreOffice
+    assert load_history(path)["text"].tolist() == [text]
 
 
 def test_export_button_writes_to_the_working_folder(rewriter, tmp_path, monkeypatch):
