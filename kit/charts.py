@@ -48,7 +48,11 @@ def _show_figures_in_notebooks() -> None:
         select_figure_formats(shell, {"png"})
 
 
-def _figure(width: float = 8.0, height: float = 4.5) -> Figure:
+def new_figure(width: float = 8.0, height: float = 4.5) -> Figure:
+    """An empty Figure ready for Chinese labels that a notebook shows as a picture.
+
+    Every chart of the kit (here and in :mod:`kit.dashboard`) starts from this.
+    """
     from matplotlib.figure import Figure
 
     setup_chinese_fonts()
@@ -87,7 +91,7 @@ def response_time_by_agent(messages: pd.DataFrame,
     answered = rounds.dropna(subset=["response_s", "agent_id"])
     agents = sorted(answered["agent_id"].unique())
     groups = [answered.loc[answered["agent_id"] == a, "response_s"].to_numpy() for a in agents]
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     if groups:
         parts = ax.boxplot(groups, tick_labels=agents, flierprops={"markersize": 3})
@@ -117,7 +121,7 @@ def reply_rate_by_agent_channel(messages: pd.DataFrame,
     summary = summary.dropna(subset=["agent_id", "channel"])
     table = summary.pivot(index="agent_id", columns="channel", values="within_3min_rate")
     values = table.to_numpy(dtype=float)
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     image = ax.imshow(values, cmap="RdYlGn", vmin=0, vmax=1, aspect="auto")
     ax.set_xticks(range(len(table.columns)), labels=list(table.columns))
@@ -151,7 +155,7 @@ def mood_trajectory_chart(messages: pd.DataFrame, dialogue_id: str,
     rows = mood_trajectory(messages[messages["dialogue_id"] == dialogue_id])
     if rows.empty:
         raise ValueError(f"dialogue {dialogue_id!r} has no customer messages")
-    fig = _figure(9, 4.5)
+    fig = new_figure(9, 4.5)
     ax = fig.add_subplot()
     ax.plot(rows["turn"], rows["score"], marker="o", color="tab:blue")
     ax.axhspan(-1, -0.2, color="tab:red", alpha=0.06)
@@ -199,7 +203,7 @@ def sentiment_vs_response(messages: pd.DataFrame,
     """Scatter of each dialogue's mean response time against the customer's final mood."""
     data = dialogue_overview(messages, service_window).dropna(
         subset=["mean_response_s", "final_score"])
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     ax.scatter(data["mean_response_s"].clip(lower=1), data["final_score"], s=12, alpha=0.5)
     ax.axvline(THREE_MINUTES_S, color="tab:red", linestyle="--", label="3分钟线")
@@ -215,7 +219,7 @@ def csat_vs_first_response(messages: pd.DataFrame,
                            service_window: Sequence[str] | None = None) -> Figure:
     """Box plot of the first response time of dialogues at each CSAT rating (1–5)."""
     data = dialogue_overview(messages, service_window).dropna(subset=["csat", "first_response_s"])
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     if _boxes_by_rating(ax, data, "first_response_s", lowest=1):
         ax.set_yscale("log")
@@ -235,7 +239,7 @@ def volume_by_scenario_channel(messages: pd.DataFrame) -> Figure:
     counts = pd.crosstab(dialogues["scenario"].map(lambda k: SCENARIO_LABELS.get(k, k)),
                          dialogues["channel"].map(lambda k: CHANNEL_LABELS.get(k, k)))
     counts = counts.loc[counts.sum(axis=1).sort_values().index]
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     left = pd.Series(0, index=counts.index)
     for channel in counts.columns:
@@ -286,7 +290,7 @@ def reply_score_by_csat(messages: pd.DataFrame) -> Figure:
     scores = agent_reply_scores(messages).dropna(subset=["csat"])
     per_dialogue = scores.groupby("dialogue_id").agg(csat=("csat", "first"),
                                                      total=("total", "mean"))
-    fig = _figure()
+    fig = new_figure()
     ax = fig.add_subplot()
     _boxes_by_rating(ax, per_dialogue, "total")
     ax.axhline(default_settings().pass_mark, color="tab:green", linestyle="--",
@@ -308,7 +312,7 @@ def roleplay_chart(transcript: pd.DataFrame) -> Figure:
     """
     customer = transcript[transcript["role"] == "customer"].groupby("round")["mood"].last()
     replies = transcript[transcript["role"] == "agent"]
-    fig = _figure(9, 4)
+    fig = new_figure(9, 4)
     mood_ax, time_ax = fig.subplots(1, 2)
     mood_ax.plot(customer.index, customer.to_numpy(), marker="o", color="tab:blue")
     mood_ax.axhline(0, color="grey", linewidth=0.8)

@@ -381,17 +381,6 @@ def export(data: ClassData, folder: str | os.PathLike[str] | None = None) -> lis
 # ------------------------------------------------------------------------------ charts
 
 
-def _figure(width: float, height: float) -> Figure:
-    from matplotlib.figure import Figure
-
-    from kit.charts import _show_figures_in_notebooks
-    from kit.fonts import setup_chinese_fonts
-
-    setup_chinese_fonts()
-    _show_figures_in_notebooks()
-    return Figure(figsize=(width, height), layout="constrained")
-
-
 def score_distribution(data: ClassData) -> Figure:
     """One histogram per assignment of the trainees' score rates (0–100 %, in tens), with
     the class mean marked."""
@@ -399,7 +388,9 @@ def score_distribution(data: ClassData) -> Figure:
 
     summary = student_summary(data)
     names = [a for a in data.assignments if a in summary] or [""]
-    fig = _figure(min(4.0 * len(names), 14.0), 3.6)
+    from kit.charts import new_figure
+
+    fig = new_figure(min(4.0 * len(names), 14.0), 3.6)
     axes = fig.subplots(1, len(names), sharey=True, squeeze=False)[0]
     bins = np.arange(0, 110, 10)
     for ax, name in zip(axes, names, strict=True):
@@ -424,7 +415,9 @@ def skill_heatmap(data: ClassData) -> Figure:
     """The rubric's six dimensions × trainees: each trainee's mean dimension score over
     their replies (0 = weak, 1 = strong)."""
     matrix = skill_matrix(data)
-    fig = _figure(max(6.0, 0.32 * len(matrix.columns) + 2.5), 3.8)
+    from kit.charts import new_figure
+
+    fig = new_figure(max(6.0, 0.32 * len(matrix.columns) + 2.5), 3.8)
     ax = fig.subplots()
     image = ax.imshow(matrix.to_numpy(dtype=float), aspect="auto", cmap="RdYlGn",
                       vmin=0.0, vmax=1.0)  # fmt: skip
